@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcpa: passive TCP analyzer.
+ *
+ *   tcpa [EAL options] -- [tcpa options]      appliance (PCI port or --vdev)
+ *   tcpa --pcap FILE [--pcap FILE2] [--json]  capture analysis, no DPDK knowledge
+ *
+ * The main lcore is the control core; every other lcore is an RX core.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include <jansson.h>
+
+#include "tcpa_app.h"
+#include "tcpa_conf.h"
+#include "tcpa_report.h"
+
+#define TCPA_VERSION "0.1.0"
+#define MAX_PCAP 64
+#define MAX_EAL_ARGS 128
+
+struct opts {
+	char *pcap[MAX_PCAP];
+	unsigned npcap;
+	int json;
+	int stats;
+	double duration_s;
+	const char *config;
+	/* command-line config keys, applied over the file */
+	const char *key[256];
+	const char *val[256];
+	unsigned nkeys;
+};
+
+static struct tcpa_conf conf;
+static struct worker *workers;
+static unsigned nworkers;
+static struct tcpa_hash_secret secret;
+static char merged_pcap[256];
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tcpa --pcap FILE [--pcap FILE...] [--json] [options]\n"
+		"       tcpa [EAL options] -- [options]\n"
+		"\n"
+		"Passive TCP analyzer: tracks both endpoints' TCP states of every connection\n"
+		"and reports per endpoint (ip:port of servers, address of clients) the states\n"
+		"and anomalies seen (CLOSE_WAIT leaks, refused connections, ...).\n"
+		"\n"
+		"Capture analysis (no NIC, no hugepages):\n"
+		"  --pcap FILE          analyze a pcap or pcapng capture; several = one capture\n"
+		"  --json               print the report as JSON (default: text for a person)\n"
+		"Appliance (runs until SIGINT/SIGTERM, then prints the report):\n"
+		"  tcpa -l 0-2 --vdev net_af_packet0,iface=eth1 -- [options]\n"
+		"  tcpa -l 0-4 -a 0000:3b:00.0 -- [options]\n"
+		"Options:\n"
+		"  --config FILE        JSON configuration (see config/tcpa.json)\n"
+		"  --duration SECONDS   stop after this much wall-clock time\n"
+		"  --stats              print per-RX-core packets and cycles per packet to stderr\n"
+		"  -h, --help           this help;  -V, --version  the version\n"
+		"Configuration keys (also in --config FILE; command line wins):\n");
+	tcpa_conf_help(out);
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *eq = strchr(a, '=');
+		char name[128];
+		const char *val = NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("tcpa %s\n", TCPA_VERSION);
+			exit(0);
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "tcpa: unexpected argument '%s' (see tcpa --help)\n", a);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", eq != NULL ? (int)(eq - a - 2) : 127, a + 2);
+		if (strcmp(name, "json") == 0 || strcmp(name, "stats") == 0) {
+			*(name[0] == 'j' ? &o->json : &o->stats) = 1;
+			continue;
+		}
+		if (eq != NULL) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "tcpa: option --%s needs a value\n", name);
+			return -1;
+		}
+		if (strcmp(name, "pcap") == 0) {
+			if (o->npcap == MAX_PCAP) {
+				fprintf(stderr, "tcpa: at most %d --pcap files\n", MAX_PCAP);
+				return -1;
+			}
+			o->pcap[o->npcap++] = (char *)val;
+		} else if (strcmp(name, "config") == 0) {
+			o->config = val;
+		} else if (strcmp(name, "duration") == 0) {
+			char *end;
+
+			o->duration_s = strtod(val, &end);
+			if (*end != '\0' || o->duration_s <= 0) {
+				fprintf(stderr, "tcpa: --duration: expected seconds > 0, got '%s'\n",
+					val);
+				return -1;
+			}
+		} else if (tcpa_conf_is_key(name)) {
+			if (o->nkeys == TCPA_ARRAY_SIZE(o->key))
+				return -1;
+			o->key[o->nkeys] = strdup(name);
+			o->val[o->nkeys++] = val;
+		} else {
+			fprintf(stderr, "tcpa: unknown option '--%s' (see tcpa --help)\n", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+load_conf(const struct opts *o)
+{
+	char err[512];
+
+	tcpa_conf_defaults(&conf);
+	if (o->config != NULL && tcpa_conf_load_file(&conf, o->config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tcpa: %s\n", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < o->nkeys; i++) {
+		if (tcpa_conf_set(&conf, o->key[i], o->val[i], 0, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tcpa: %s\n", err);
+			return -1;
+		}
+	}
+	if (tcpa_conf_check(&conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tcpa: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+engine_conf(struct tcpa_engine_conf *ec)
+{
+	memset(ec, 0, sizeof(*ec));
+	ec->flows = (uint32_t)conf.flows_per_core;
+	ec->endpoints = (uint32_t)conf.endpoints_per_core;
+	ec->timeout_ms[TCPA_FLOW_TMO_CLOSED] = (uint32_t)(conf.time_wait_s * 1000);
+	ec->timeout_ms[TCPA_FLOW_TMO_EMBRYONIC] = (uint32_t)(conf.timeout_syn_s * 1000);
+	ec->timeout_ms[TCPA_FLOW_TMO_TIME_WAIT] = (uint32_t)(conf.time_wait_s * 1000);
+	ec->timeout_ms[TCPA_FLOW_TMO_CLOSING] = (uint32_t)(conf.timeout_closing_s * 1000);
+	ec->timeout_ms[TCPA_FLOW_TMO_ESTABLISHED] =
+		(uint32_t)RTE_MIN(conf.timeout_established_s * 1000, (uint64_t)INT32_MAX);
+	ec->secret = secret;
+}
+
+/* ---- EAL arguments ---- */
+
+static int
+has_arg(char **v, int n, const char *a)
+{
+	size_t l = strlen(a);
+
+	for (int i = 0; i < n; i++)
+		if (strncmp(v[i], a, l) == 0)
+			return 1;
+	return 0;
+}
+
+/* Memory the dataplane will ask for, MiB, for --no-huge's -m. */
+static unsigned
+mem_needed_mb(unsigned lcores)
+{
+	struct tcpa_engine_conf ec;
+	uint64_t b;
+
+	engine_conf(&ec);
+	b = (uint64_t)lcores * tcpa_engine_memsize(&ec);
+	b += conf.mbufs * (conf.mbuf_size + 256 + 128);
+	b += (uint64_t)lcores * lcores * conf.ring_size * sizeof(struct tcpa_pkt);
+	return (unsigned)(b >> 20) + 128;
+}
+
+static int
+build_eal_args(int argc, char **argv, int dd, const struct opts *o, char **ev)
+{
+	static char vdev[4096], mem[32], prefix[64], lcores[300];
+	int n = 0, user = dd > 0 ? dd - 1 : 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nl = 2;
+
+	(void)argc;
+	ev[n++] = argv[0];
+	for (int i = 1; i <= user; i++)
+		ev[n++] = argv[i];
+	if (!has_arg(ev, n, "-l") && !has_arg(ev, n, "-c") && !has_arg(ev, n, "--lcores")) {
+		if (conf.lcores[0] != '\0')
+			snprintf(lcores, sizeof(lcores), "-l%s", conf.lcores);
+		else if (ncpu >= 2)
+			snprintf(lcores, sizeof(lcores), "-l0-1");
+		else
+			snprintf(lcores, sizeof(lcores), "--lcores=0@0,1@0");
+		ev[n++] = lcores;
+	}
+	if (o->npcap > 0) {
+		const char *file = merged_pcap[0] != '\0' ? merged_pcap : o->pcap[0];
+
+		snprintf(vdev, sizeof(vdev), "--vdev=net_pcap_tcpa,rx_pcap=%s", file);
+		ev[n++] = vdev;
+		if (!has_arg(ev, n, "-a") && !has_arg(ev, n, "-b") && !has_arg(ev, n, "--allow"))
+			ev[n++] = "--no-pci";
+		if (!has_arg(ev, n, "--no-telemetry"))
+			ev[n++] = "--no-telemetry";
+		if (!has_arg(ev, n, "--no-shconf"))
+			ev[n++] = "--no-shconf";
+	}
+	if (!has_arg(ev, n, "--huge-dir") && !has_arg(ev, n, "--no-huge") &&
+			!has_arg(ev, n, "--socket-mem") && !has_arg(ev, n, "-m") &&
+			(o->npcap > 0 || access("/dev/hugepages", F_OK) != 0)) {
+		ev[n++] = "--no-huge";
+		nl = ncpu > 2 ? (unsigned)ncpu : 2;
+		snprintf(mem, sizeof(mem), "-m%u", mem_needed_mb(nl));
+		ev[n++] = mem;
+	}
+	if (!has_arg(ev, n, "--file-prefix")) {
+		snprintf(prefix, sizeof(prefix), "--file-prefix=tcpa%d", (int)getpid());
+		ev[n++] = prefix;
+	}
+	if (!has_arg(ev, n, "--log-level"))
+		ev[n++] = "--log-level=*:warning";
+	ev[n] = NULL;
+	return n;
+}
+
+/* ---- dataplane setup ---- */
+
+static int
+setup_workers(const struct opts *o, uint64_t frames)
+{
+	struct tcpa_engine_conf ec;
+	struct port_plan plan;
+	unsigned lc, i = 0;
+	size_t msz;
+
+	nworkers = rte_lcore_count() - 1;
+	if (nworkers == 0 || nworkers > TCPA_MAX_WORKERS) {
+		fprintf(stderr, "tcpa: need 2 to %d lcores (one control, the rest RX), got %u\n",
+			TCPA_MAX_WORKERS + 1, rte_lcore_count());
+		return -1;
+	}
+	workers = rte_zmalloc("tcpa_workers", sizeof(*workers) * nworkers, RTE_CACHE_LINE_SIZE);
+	if (workers == NULL)
+		return -1;
+	engine_conf(&ec);
+	msz = tcpa_engine_memsize(&ec);
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		struct worker *w = &workers[i];
+		void *mem = rte_zmalloc_socket("tcpa_engine", msz, RTE_CACHE_LINE_SIZE,
+				(int)rte_lcore_to_socket_id(lc));
+
+		if (mem == NULL) {
+			fprintf(stderr, "tcpa: cannot reserve %zu MiB for RX core %u's tables "
+				"(flows_per_core=%" PRIu64 "); lower flows_per_core or give more "
+				"memory\n", msz >> 20, lc, conf.flows_per_core);
+			return -1;
+		}
+		w->idx = i;
+		w->lcore = lc;
+		w->nworkers = nworkers;
+		w->eng = tcpa_engine_init(mem, &ec);
+		w->secret = &secret;
+		w->offline = o->npcap > 0;
+		w->ts_mult = (uint64_t)(((__uint128_t)TCPA_NS_PER_S << 32) / rte_get_tsc_hz());
+		i++;
+	}
+	/* Core-to-core rings: ring [j -> k] carries segments read by j, owned by k. */
+	for (unsigned j = 0; j < nworkers && nworkers > 1; j++) {
+		for (unsigned k = 0; k < nworkers; k++) {
+			char name[RTE_RING_NAMESIZE];
+			struct rte_ring *r;
+
+			if (j == k)
+				continue;
+			snprintf(name, sizeof(name), "tcpa_%u_%u", j, k);
+			r = rte_ring_create_elem(name, sizeof(struct tcpa_pkt),
+					(unsigned)conf.ring_size, (int)rte_lcore_to_socket_id(
+						workers[k].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL) {
+				fprintf(stderr, "tcpa: cannot create ring %s: %s\n", name,
+					rte_strerror(rte_errno));
+				return -1;
+			}
+			workers[j].out[k] = r;
+			workers[k].in[j] = r;
+		}
+	}
+	plan.nworkers = nworkers;
+	plan.socket = rte_socket_id();
+	plan.mbufs = (uint32_t)conf.mbufs;
+	plan.mbuf_size = (uint32_t)conf.mbuf_size;
+	if (tcpa_ports_setup(&plan, workers) != 0)
+		return -1;
+	/* A capture has one queue: its reader expects every frame. */
+	for (i = 0; i < nworkers; i++)
+		if (workers[i].nrxq != 0)
+			workers[i].expect = frames;
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
+}
+
+static void
+control_loop(const struct opts *o)
+{
+	uint64_t t0 = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (;;) {
+		unsigned rd = 0, fin = 0;
+
+		nanosleep(&tick, NULL);
+		for (unsigned i = 0; i < nworkers; i++) {
+			rd += __atomic_load_n(&workers[i].reader_done, __ATOMIC_ACQUIRE);
+			fin += __atomic_load_n(&workers[i].finished, __ATOMIC_ACQUIRE);
+		}
+		if (rd == nworkers)
+			__atomic_store_n(&tcpa_ctl.readers_done, 1, __ATOMIC_RELEASE);
+		if (fin == nworkers)
+			return;
+		if (o->duration_s > 0 && (double)(rte_get_timer_cycles() - t0) / hz >= o->duration_s)
+			__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED))
+			return;
+	}
+}
+
+static void
+print_core_stats(void)
+{
+	double hz = (double)rte_get_tsc_hz();
+
+	for (unsigned i = 0; i < nworkers; i++) {
+		const struct tcpa_stats *st = tcpa_engine_stats(workers[i].eng);
+		uint64_t pk = st->rx_pkts > st->tcp_pkts ? st->rx_pkts : st->tcp_pkts;
+		double cpp = pk != 0 ? (double)workers[i].busy_tsc / (double)pk : 0;
+
+		fprintf(stderr, "core %u (lcore %u): rx %" PRIu64 " frames, analyzed %" PRIu64
+			" segments, %.1f cycles/packet busy, %.2f Mpps at that rate\n",
+			i, workers[i].lcore, st->rx_pkts, st->tcp_pkts, cpp,
+			cpp > 0 ? hz / cpp / 1e6 : 0.0);
+	}
+}
+
+static int
+report(const struct opts *o)
+{
+	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
+	struct tcpa_ep_table *eps[TCPA_MAX_WORKERS];
+	uint64_t core_pkts[TCPA_MAX_WORKERS];
+	struct tcpa_report_in in;
+	struct tcpa_stats sum;
+	struct tcpa_report_ep *merged = NULL;
+	size_t nm = 0;
+	json_t *r;
+	int rc;
+
+	for (unsigned i = 0; i < nworkers; i++) {
+		st[i] = tcpa_engine_stats(workers[i].eng);
+		eps[i] = tcpa_engine_endpoints(workers[i].eng);
+		core_pkts[i] = st[i]->tcp_pkts;
+	}
+	tcpa_report_sum_stats(st, nworkers, &sum);
+	if (tcpa_report_merge_eps(eps, nworkers, &merged, &nm) != 0)
+		return -ENOMEM;
+	memset(&in, 0, sizeof(in));
+	in.total = &sum;
+	in.core_pkts = core_pkts;
+	in.ncores = nworkers;
+	in.eps = merged;
+	in.neps = nm;
+	in.conf = &conf;
+	in.version = TCPA_VERSION;
+	r = tcpa_report_build(&in);
+	free(merged);
+	if (r == NULL)
+		return -ENOMEM;
+	if (o->json) {
+		rc = json_dumpf(r, stdout, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+		fputc('\n', stdout);
+	} else {
+		rc = tcpa_report_print_text(stdout, r);
+	}
+	json_decref(r);
+	fflush(stdout);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char *ev[MAX_EAL_ARGS + 16];
+	struct opts o;
+	uint64_t frames = 0;
+	int dd = 0, n, rc;
+
+	memset(&o, 0, sizeof(o));
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dd = i;
+			break;
+		}
+	if (dd > MAX_EAL_ARGS) {
+		fprintf(stderr, "tcpa: too many EAL arguments\n");
+		return 2;
+	}
+	if (parse_opts(dd > 0 ? argc - dd - 1 : argc - 1, argv + (dd > 0 ? dd + 1 : 1), &o) != 0 ||
+			load_conf(&o) != 0)
+		return 2;
+	if (o.npcap > 0 && tcpa_capture_prepare(o.pcap, o.npcap, &frames, merged_pcap,
+			sizeof(merged_pcap)) != 0)
+		return 1;
+	if (tcpa_hash_secret_init(&secret, conf.hash_seed) != 0) {
+		fprintf(stderr, "tcpa: no randomness for the hash secret: %s\n", strerror(errno));
+		return 1;
+	}
+	n = build_eal_args(argc, argv, dd, &o, ev);
+	rc = rte_eal_init(n, ev);
+	if (rc < 0) {
+		fprintf(stderr, "tcpa: EAL initialization failed: %s\n", rte_strerror(rte_errno));
+		if (merged_pcap[0] != '\0')
+			unlink(merged_pcap);
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (setup_workers(&o, frames) != 0) {
+		if (merged_pcap[0] != '\0')
+			unlink(merged_pcap);
+		rte_exit(EXIT_FAILURE, "tcpa: dataplane setup failed\n");
+	}
+	for (unsigned i = 0; i < nworkers; i++)
+		rte_eal_remote_launch(tcpa_worker_main, &workers[i], workers[i].lcore);
+	control_loop(&o);
+	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	if (merged_pcap[0] != '\0')
+		unlink(merged_pcap);
+	if (o.stats)
+		print_core_stats();
+	rc = report(&o);
+	tcpa_ports_stop();
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

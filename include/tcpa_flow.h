@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TCPA_FLOW_H
+#define TCPA_FLOW_H
+
+/**
+ * @file
+ * Flow key, symmetric keyed hash and the per-core flow table.
+ *
+ * The table is written by one core only. It never allocates: the caller
+ * gives it one memory region sized by tcpa_flow_table_memsize(). Lookup is
+ * O(1): two candidate buckets of 8 slots (one cache line each), chosen by
+ * the hash. Expiry is a lazy timer wheel (amortized O(1) per flow).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tcpa_common.h"
+#include "tcpa_pkt.h"
+
+/**
+ * Canonical flow key: the (address, port) pair that compares lower is side
+ * 0, so both directions of a connection give the same key. 40 bytes.
+ */
+struct tcpa_flow_key {
+	struct tcpa_ip ip[2];
+	uint16_t port[2];
+	uint32_t vlan;
+};
+
+/** The secret the hash is keyed with: chosen at start, never exposed. */
+struct tcpa_hash_secret {
+	uint64_t k[4];
+};
+
+/**
+ * Fill @p s from a seed. Seed 0 takes a random one from the OS (getrandom);
+ * a fixed seed is for tests and benchmarks that must split traffic the way
+ * the appliance does.
+ * @return 0, or -errno if no randomness was available.
+ */
+int tcpa_hash_secret_init(struct tcpa_hash_secret *s, uint64_t seed);
+
+/**
+ * Build the canonical key of @p p.
+ * @return the side of the key that sent @p p (0 or 1).
+ */
+static inline int
+tcpa_ip_cmp(const struct tcpa_ip *a, const struct tcpa_ip *b)
+{
+	uint64_t x[2], y[2];
+
+	/* Two big-endian word compares instead of 16 byte compares. */
+	memcpy(x, a->b, 16);
+	memcpy(y, b->b, 16);
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t u = __builtin_bswap64(x[i]), v = __builtin_bswap64(y[i]);
+
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return 0;
+}
+
+static inline unsigned
+tcpa_flow_key_make(const struct tcpa_pkt *p, struct tcpa_flow_key *k)
+{
+	int c = tcpa_ip_cmp(&p->src, &p->dst);
+	unsigned swap = c > 0 || (c == 0 && p->sport > p->dport);
+
+	k->ip[swap] = p->src;
+	k->ip[!swap] = p->dst;
+	k->port[swap] = p->sport;
+	k->port[!swap] = p->dport;
+	k->vlan = p->vlan;
+	return swap;
+}
+
+/** Keyed 64-bit hash of a canonical key (symmetric by construction). */
+uint64_t tcpa_flow_key_hash(const struct tcpa_flow_key *k, const struct tcpa_hash_secret *s);
+
+/** Same key? */
+static inline int
+tcpa_flow_key_eq(const struct tcpa_flow_key *a, const struct tcpa_flow_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/**
+ * Which of @p n cores owns the flow of this hash. Uses the high half of the
+ * hash; buckets use the low half, so a core's flows still spread over all
+ * of its buckets.
+ */
+static inline unsigned
+tcpa_flow_owner(uint64_t hash, unsigned n)
+{
+	return (unsigned)(((hash >> 32) * (uint64_t)n) >> 32);
+}
+
+/* Per-endpoint half of a flow: what one endpoint's kernel holds. */
+#define TCPA_HALF_SYN      0x01 /* sent a SYN; nxt - 1 is its ISN until data */
+#define TCPA_HALF_ACKED    0x02 /* sent an ACK: ack is valid */
+#define TCPA_HALF_FIN      0x04 /* sent a FIN; its sequence number is nxt - 1 */
+#define TCPA_HALF_FIN_ACKED 0x08 /* its FIN was acknowledged by the peer */
+#define TCPA_HALF_ACKED_FIN 0x10 /* it acknowledged the peer's FIN */
+#define TCPA_HALF_WS       0x20 /* offered window scaling in its SYN */
+#define TCPA_HALF_SEEN     0x40 /* sent at least one segment */
+
+struct tcpa_half {
+	uint8_t state;          /* enum tcpa_tcp_state */
+	uint8_t flags;          /* TCPA_HALF_* */
+	uint8_t wscale;         /* shift applied to its advertised window */
+	uint8_t rxc;            /* core that received its previous segment */
+	uint32_t nxt;           /* highest sequence number sent + 1 */
+	uint32_t ack;           /* last acknowledgment number it sent */
+	uint32_t win;           /* last advertised window, scaled, bytes */
+	uint32_t pkts;
+	uint32_t spare;
+	uint64_t bytes;         /* payload bytes sent */
+};
+
+/* tcpa_flow.flags */
+#define TCPA_FLOW_MIDSTREAM 0x01 /* picked up without its handshake */
+#define TCPA_FLOW_WSCALE    0x02 /* both SYNs offered scaling: it is in force */
+#define TCPA_FLOW_ROLE_SET  0x04 /* roles known from a SYN or SYN-ACK */
+
+/* Doubly linked list node of the timer wheel; indexes, not pointers. */
+struct tcpa_flow_link {
+	uint32_t prev;
+	uint32_t next;
+};
+
+/**
+ * One connection: 128 bytes, two cache lines. The first holds what lookup
+ * and expiry touch, the second both endpoints' TCP state.
+ */
+struct TCPA_CACHE_ALIGNED tcpa_flow {
+	struct tcpa_flow_key key;
+	uint32_t last_ms;       /* packet time of the last segment, ms, wraps */
+	struct tcpa_flow_link tl; /* timer wheel */
+	uint32_t ep[2];         /* endpoint record of each side, 0 = none */
+	uint8_t tmo;            /* timeout class (index into the table's timeouts) */
+	uint8_t cli;            /* key side of the client (sent the first SYN) */
+	uint8_t flags;          /* TCPA_FLOW_* */
+	uint8_t spare;
+	struct tcpa_half half[2]; /* by key side */
+};
+
+/*
+ * Timeout classes. The table knows only their order for eviction (lower is
+ * evicted first) and each one's idle timeout; the TCP layer picks them.
+ */
+enum tcpa_flow_tmo {
+	TCPA_FLOW_TMO_CLOSED = 0,   /* both ends closed: kept for tuple reuse */
+	TCPA_FLOW_TMO_EMBRYONIC,    /* handshake not complete */
+	TCPA_FLOW_TMO_TIME_WAIT,    /* one end in TIME_WAIT */
+	TCPA_FLOW_TMO_CLOSING,      /* FIN exchange under way */
+	TCPA_FLOW_TMO_ESTABLISHED,  /* open, including CLOSE_WAIT and midstream */
+	TCPA_FLOW_TMO_MAX
+};
+
+struct tcpa_flow_table;
+
+/** Called before a flow leaves the table (expired or evicted). */
+typedef void (*tcpa_flow_drop_cb)(void *ctx, struct tcpa_flow *f, int evicted);
+
+/**
+ * Bytes of memory a table of @p capacity flows needs (64-byte aligned).
+ * @return the size, or 0 if @p capacity is 0 or too large (> 2^31).
+ */
+size_t tcpa_flow_table_memsize(uint32_t capacity);
+
+/**
+ * Lay a table out in @p mem (tcpa_flow_table_memsize() bytes, 64-aligned).
+ * @param timeout_ms idle timeout of each class, ms
+ * @param secret the hash secret the flows' hashes were made with (the table
+ *   rehashes a key to find its slot when the flow leaves)
+ * @return the table, or NULL with errno EINVAL.
+ */
+struct tcpa_flow_table *tcpa_flow_table_init(void *mem, uint32_t capacity,
+		const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX], const struct tcpa_hash_secret *secret,
+		tcpa_flow_drop_cb drop, void *ctx);
+
+/** Change the idle timeouts (control path; takes effect as flows are seen). */
+void tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t,
+		const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
+
+/** Prefetch the buckets a hash maps to. */
+void tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash);
+
+/** @return the flow with this key, or NULL. */
+struct tcpa_flow *tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_flow_key *k,
+		uint64_t hash);
+
+/**
+ * Insert a new zeroed flow with key @p k, class @p tmo, seen at @p now_ms.
+ * When the table is full, a flow of the two buckets is evicted (closed
+ * first, then embryonic, then the least recently seen) and reported to the
+ * drop callback. Never fails.
+ */
+struct tcpa_flow *tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k,
+		uint64_t hash, uint8_t tmo, uint32_t now_ms);
+
+/** Note activity: a segment at @p now_ms. */
+static inline void
+tcpa_flow_touch(struct tcpa_flow *f, uint32_t now_ms)
+{
+	f->last_ms = now_ms;
+}
+
+/**
+ * Change a flow's timeout class. A shorter timeout moves it to an earlier
+ * wheel slot so that it expires on time.
+ */
+void tcpa_flow_set_tmo(struct tcpa_flow_table *t, struct tcpa_flow *f, uint8_t tmo);
+
+/** Remove a flow now (drop callback not called). */
+void tcpa_flow_remove(struct tcpa_flow_table *t, struct tcpa_flow *f);
+
+/**
+ * Expire idle flows up to packet time @p now_ms, visiting at most @p budget
+ * flows. Bounded work per call: the dataplane calls it every loop.
+ * @return flows visited.
+ */
+unsigned tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget);
+
+/** Flows in the table now. */
+uint32_t tcpa_flow_count(const struct tcpa_flow_table *t);
+/** Capacity given at init. */
+uint32_t tcpa_flow_capacity(const struct tcpa_flow_table *t);
+
+/**
+ * Visit every flow (control path or tests; the owning core must not be
+ * writing when called from another thread unless the caller accepts a
+ * racy view). Stops when @p fn returns non-zero.
+ */
+void tcpa_flow_foreach(struct tcpa_flow_table *t,
+		int (*fn)(void *arg, struct tcpa_flow *f), void *arg);
+
+#endif /* TCPA_FLOW_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TCPA_REPORT_H
+#define TCPA_REPORT_H
+
+/**
+ * @file
+ * The report (INTERFACES.md, "JSON report") and its human rendering, built
+ * with jansson on the control core from a snapshot of the RX cores' state.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpa_conf.h"
+#include "tcpa_endpoint.h"
+#include "tcpa_engine.h"
+
+/** One endpoint, summed over every RX core's table. */
+struct tcpa_report_ep {
+	struct tcpa_ep_key key;
+	uint64_t states[TCPA_TCP_ST_MAX];
+	uint64_t conns;
+	uint64_t anom[TCPA_ANOM_MAX];
+};
+
+/** Everything a report is made of. */
+struct tcpa_report_in {
+	const struct tcpa_stats *total;     /* summed over cores */
+	const uint64_t *core_pkts;          /* per RX core: segments analyzed */
+	unsigned ncores;
+	const struct tcpa_report_ep *eps;
+	size_t neps;
+	const struct tcpa_conf *conf;
+	const char *version;
+};
+
+/**
+ * Sum the endpoint tables of @p n cores into one array (malloc'd, caller
+ * frees). Reads other cores' tables without stopping them.
+ * @return 0 or -ENOMEM.
+ */
+int tcpa_report_merge_eps(struct tcpa_ep_table *const *tabs, unsigned n,
+		struct tcpa_report_ep **out, size_t *nout);
+
+/** Sum @p n cores' counters into @p sum (relaxed reads). */
+void tcpa_report_sum_stats(const struct tcpa_stats *const *st, unsigned n, struct tcpa_stats *sum);
+
+struct json_t;
+
+/** The report object (caller owns it), NULL on ENOMEM. */
+struct json_t *tcpa_report_build(const struct tcpa_report_in *in);
+
+/** One endpoint as the report and the socket show it. */
+struct json_t *tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struct tcpa_conf *conf);
+
+/** "10.0.0.1:80", "[fd00::1]:443" or "10.0.0.1" (client). */
+void tcpa_report_ep_name(const struct tcpa_ep_key *k, char *buf, size_t len);
+
+/** Print a report object for a person. @return 0 or -EIO. */
+int tcpa_report_print_text(FILE *out, const struct json_t *report);
+
+#endif /* TCPA_REPORT_H */

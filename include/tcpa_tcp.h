@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TCPA_TCP_H
+#define TCPA_TCP_H
+
+/**
+ * @file
+ * Passive TCP state machine: both endpoints' states (RFC 9293 names) as
+ * their own kernels would hold them, inferred from the segments an observer
+ * sees (ANOMALIES.md, "Endpoint states").
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcpa_flow.h"
+#include "tcpa_pkt.h"
+
+#define TCPA_TCP_STATES(X) \
+	X(UNKNOWN) X(SYN_SENT) X(SYN_RECEIVED) X(ESTABLISHED) \
+	X(FIN_WAIT_1) X(FIN_WAIT_2) X(CLOSING) X(TIME_WAIT) \
+	X(CLOSE_WAIT) X(LAST_ACK) X(CLOSED)
+
+enum tcpa_tcp_state {
+#define X(s) TCPA_TCP_ST_##s,
+	TCPA_TCP_STATES(X)
+#undef X
+	TCPA_TCP_ST_MAX
+};
+
+/** "ESTABLISHED", ... ; "?" when out of range. */
+const char *tcpa_tcp_state_name(unsigned st);
+/** Inverse of tcpa_tcp_state_name(); -1 if unknown. */
+int tcpa_tcp_state_parse(const char *name);
+
+/*
+ * Per-endpoint events a segment can cause. One segment may cause several,
+ * applied in this order: ACK effects, then SYN/data/FIN effects.
+ */
+#define TCPA_TCP_EVENTS(X) \
+	X(SND_SYN)      /* sent a SYN without ACK */ \
+	X(SND_SYNACK)   /* sent a SYN+ACK */ \
+	X(RCV_SYN)      /* peer's SYN crossed its own (simultaneous open) */ \
+	X(SYN_ACKED)    /* its SYN was acknowledged */ \
+	X(SND_DATA)     /* sent a segment without SYN/FIN/RST */ \
+	X(SND_FIN)      /* sent a FIN */ \
+	X(FIN_CROSS)    /* both FINs in flight: simultaneous close */ \
+	X(FIN_ACKED)    /* its FIN was acknowledged */ \
+	X(ACK_FIN)      /* it acknowledged the peer's FIN */ \
+	X(RST)          /* a valid RST was sent or received */ \
+	X(TW_EXPIRE)    /* 2MSL passed in TIME_WAIT */
+
+enum tcpa_tcp_event {
+#define X(e) TCPA_TCP_EV_##e,
+	TCPA_TCP_EVENTS(X)
+#undef X
+	TCPA_TCP_EV_MAX
+};
+
+const char *tcpa_tcp_event_name(unsigned ev);
+
+/**
+ * The transition table's verdict for @p st on @p ev.
+ * @return the next state, or -1 if the event is unexpected in that state.
+ */
+int tcpa_tcp_next(unsigned st, unsigned ev);
+
+/* What one segment did to a flow: filled by tcpa_tcp_input(). */
+#define TCPA_TCP_R_NEW_CONN   0x0001 /* a SYN started a (new) connection */
+#define TCPA_TCP_R_REUSE      0x0002 /* ... on a tuple still in TIME_WAIT/closed */
+#define TCPA_TCP_R_SYN_RETX   0x0004 /* SYN repeated with the same ISN */
+#define TCPA_TCP_R_SYNACK_RETX 0x0008 /* SYN-ACK repeated */
+#define TCPA_TCP_R_REFUSED    0x0010 /* RST answering a SYN */
+#define TCPA_TCP_R_RST_ABORT  0x0020 /* valid RST on a synchronized connection */
+#define TCPA_TCP_R_RST_INVALID 0x0040 /* RST outside the receiver's window */
+#define TCPA_TCP_R_UNEXPECTED 0x0080 /* an event the table has no cell for */
+#define TCPA_TCP_R_ROLES      0x0100 /* roles were (re)assigned */
+#define TCPA_TCP_R_MIDSTREAM  0x0200 /* first segment of a midstream flow */
+
+struct tcpa_tcp_result {
+	uint16_t what;          /* TCPA_TCP_R_* */
+	uint8_t old_state[2];   /* by key side, before the segment */
+};
+
+/**
+ * Prepare a flow just inserted for @p p sent by key side @p side: roles
+ * from the segment (SYN sender is the client; SYN-ACK sender the server;
+ * otherwise the lower port is the server and the flow is midstream).
+ */
+void tcpa_tcp_flow_start(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side);
+
+/**
+ * Step both endpoints' state for one segment sent by key side @p side.
+ * Updates sequence tracking, window and counters of the flow.
+ */
+void tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
+		struct tcpa_tcp_result *r);
+
+/** The timeout class a flow belongs in, from its endpoints' states. */
+uint8_t tcpa_tcp_tmo_class(const struct tcpa_flow *f);
+
+/** Wrap-safe sequence comparisons. */
+static inline bool
+tcpa_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+tcpa_seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+static inline bool
+tcpa_seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static inline bool
+tcpa_seq_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
+#endif /* TCPA_TCP_H */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-core engine: ties the flow table, the state machine and the endpoint
+ * aggregation together for one RX core.
+ *
+ * Burst processing is two passes: the first builds keys and prefetches the
+ * buckets of all segments, the second looks up or inserts and steps the
+ * state machine in capture order (so two segments of a new connection in
+ * one burst find the entry the first one created).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcpa_engine.h"
+#include "tcpa_tcp.h"
+
+struct TCPA_CACHE_ALIGNED tcpa_engine {
+	struct tcpa_stats st;
+	struct tcpa_flow_table *ft;
+	struct tcpa_ep_table *ep;
+	uint64_t now_ns;
+};
+
+static inline size_t
+align64(size_t x)
+{
+	return (x + 63) & ~(size_t)63;
+}
+
+size_t
+tcpa_engine_memsize(const struct tcpa_engine_conf *c)
+{
+	size_t ft = tcpa_flow_table_memsize(c->flows);
+	size_t ep = tcpa_ep_table_memsize(c->endpoints);
+
+	if (ft == 0 || ep == 0)
+		return 0;
+	return align64(sizeof(struct tcpa_engine)) + align64(ft) + align64(ep);
+}
+
+/* ---- endpoint bookkeeping ---- */
+
+static inline void
+ep_add(struct tcpa_ep_table *t, uint32_t i, unsigned st, int delta)
+{
+	struct tcpa_ep *e = tcpa_ep_at(t, i);
+
+	__atomic_store_n(&e->states[st], e->states[st] + (uint32_t)delta, __ATOMIC_RELAXED);
+}
+
+/* Attach both sides of @f to their endpoint records, counting their states. */
+static void
+ep_bind(struct tcpa_engine *e, struct tcpa_flow *f)
+{
+	for (unsigned side = 0; side < 2; side++) {
+		struct tcpa_ep_key k;
+		uint32_t i;
+
+		tcpa_ep_key_of(f, side, side == f->cli ? TCPA_EP_CLIENT : TCPA_EP_SERVER, &k);
+		i = tcpa_ep_get(e->ep, &k);
+		f->ep[side] = i;
+		if (unlikely(i == 0)) {
+			e->st.ep_full++;
+			continue;
+		}
+		ep_add(e->ep, i, f->half[side].state, 1);
+		tcpa_ep_at(e->ep, i)->conns++;
+	}
+}
+
+static void
+ep_unbind(struct tcpa_engine *e, struct tcpa_flow *f, const uint8_t state[2])
+{
+	for (unsigned side = 0; side < 2; side++) {
+		if (f->ep[side] != 0)
+			ep_add(e->ep, f->ep[side], state[side], -1);
+		f->ep[side] = 0;
+	}
+}
+
+static inline void
+anom(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, unsigned a)
+{
+	e->st.anom[a]++;
+	if (f->ep[side] != 0)
+		tcpa_ep_at(e->ep, f->ep[side])->anom[a]++;
+}
+
+/* Flow leaving the table (expired or evicted): its states leave the counts. */
+static void
+on_drop(void *ctx, struct tcpa_flow *f, int evicted)
+{
+	struct tcpa_engine *e = ctx;
+	uint8_t st[2] = { f->half[0].state, f->half[1].state };
+
+	ep_unbind(e, f, st);
+	if (evicted)
+		e->st.flow_evicted++;
+	else if (f->tmo <= TCPA_FLOW_TMO_TIME_WAIT && f->tmo != TCPA_FLOW_TMO_EMBRYONIC)
+		e->st.flows_closed++;
+	else
+		e->st.flow_expired++;
+	e->st.flows_active--;
+}
+
+/* ---- segment path ---- */
+
+/* What the state machine reported, turned into counters and attribution. */
+static void
+account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
+		const struct tcpa_tcp_result *r)
+{
+	unsigned srv = !f->cli, cli = f->cli;
+
+	if (unlikely(r->what & TCPA_TCP_R_ROLES)) {
+		ep_unbind(e, f, r->old_state);
+		ep_bind(e, f);
+	} else {
+		for (unsigned s = 0; s < 2; s++)
+			tcpa_ep_move(e->ep, f->ep[s], r->old_state[s], f->half[s].state);
+	}
+	if (likely((r->what & ~TCPA_TCP_R_ROLES) == 0))
+		return;
+	if (r->what & TCPA_TCP_R_REUSE) {
+		e->st.flows_new++;
+		anom(e, f, cli, TCPA_ANOM_tuple_reuse);
+	}
+	if (r->what & TCPA_TCP_R_SYN_RETX)
+		anom(e, f, srv, TCPA_ANOM_syn_retransmit);
+	if (r->what & TCPA_TCP_R_SYNACK_RETX)
+		anom(e, f, cli, TCPA_ANOM_synack_retransmit);
+	if (r->what & TCPA_TCP_R_REFUSED)
+		anom(e, f, srv, TCPA_ANOM_conn_refused);
+	if (r->what & TCPA_TCP_R_RST_ABORT)
+		anom(e, f, side, TCPA_ANOM_rst_abort);
+	if (r->what & TCPA_TCP_R_RST_INVALID)
+		anom(e, f, side, TCPA_ANOM_rst_invalid);
+	if (r->what & TCPA_TCP_R_UNEXPECTED)
+		e->st.tcp_unexpected++;
+}
+
+static struct tcpa_flow *
+flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, const struct tcpa_flow_key *k,
+		unsigned side, uint32_t now_ms)
+{
+	struct tcpa_flow *f = tcpa_flow_insert(e->ft, k, p->hash, TCPA_FLOW_TMO_EMBRYONIC, now_ms);
+
+	e->st.flows_new++;
+	e->st.flows_active++;
+	tcpa_tcp_flow_start(f, p, side);
+	if (f->flags & TCPA_FLOW_MIDSTREAM)
+		e->st.midstream++;
+	ep_bind(e, f);
+	return f;
+}
+
+static inline void
+segment(struct tcpa_engine *e, const struct tcpa_pkt *p)
+{
+	struct tcpa_flow_key k;
+	struct tcpa_tcp_result r;
+	unsigned side = tcpa_flow_key_make(p, &k);
+	uint32_t now_ms = tcpa_ns_to_ms(p->ts);
+	struct tcpa_flow *f = tcpa_flow_lookup(e->ft, &k, p->hash);
+	struct tcpa_half *s, *q;
+	uint8_t tmo;
+
+	if (f == NULL)
+		f = flow_new(e, p, &k, side, now_ms);
+	s = &f->half[side];
+	q = &f->half[!side];
+	/* Both directions of a connection must reach the same RX core. */
+	if (unlikely(((s->flags & TCPA_HALF_SEEN) && s->rxc != p->rxc) ||
+			((q->flags & TCPA_HALF_SEEN) && q->rxc != p->rxc)))
+		e->st.wrong_core++;
+	s->rxc = p->rxc;
+	tcpa_flow_touch(f, now_ms);
+	tcpa_tcp_input(f, p, side, &r);
+	account(e, f, side, &r);
+	tmo = tcpa_tcp_tmo_class(f);
+	if (tmo != f->tmo)
+		tcpa_flow_set_tmo(e->ft, f, tmo);
+}
+
+uint16_t
+tcpa_engine_input_burst(struct tcpa_engine *e, const struct tcpa_pkt *pk, uint16_t n)
+{
+	uint64_t first = e->st.first_ts, last = e->st.last_ts;
+
+	for (uint16_t i = 0; i < n; i++)
+		tcpa_flow_prefetch(e->ft, pk[i].hash);
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 4 < n)
+			tcpa_flow_prefetch(e->ft, pk[i + 4].hash);
+		segment(e, &pk[i]);
+		if (unlikely(first == 0 || pk[i].ts < first))
+			first = pk[i].ts;
+		if (pk[i].ts > last)
+			last = pk[i].ts;
+	}
+	e->st.tcp_pkts += n;
+	e->st.first_ts = first;
+	e->st.last_ts = last;
+	if (last > e->now_ns)
+		e->now_ns = last;
+	return n;
+}
+
+void
+tcpa_engine_age(struct tcpa_engine *e, uint64_t now_ns)
+{
+	if (now_ns > e->now_ns)
+		e->now_ns = now_ns;
+	tcpa_flow_age_step(e->ft, tcpa_ns_to_ms(e->now_ns), TCPA_AGE_STEP);
+}
+
+uint64_t
+tcpa_engine_now(const struct tcpa_engine *e)
+{
+	return e->now_ns;
+}
+
+struct tcpa_engine *
+tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c)
+{
+	struct tcpa_engine *e = mem;
+	uint8_t *p = mem;
+
+	if (mem == NULL || ((uintptr_t)mem & 63) != 0 || tcpa_engine_memsize(c) == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	p += align64(sizeof(*e));
+	e->ft = tcpa_flow_table_init(p, c->flows, c->timeout_ms, &c->secret, on_drop, e);
+	p += align64(tcpa_flow_table_memsize(c->flows));
+	e->ep = tcpa_ep_table_init(p, c->endpoints, &c->secret);
+	if (e->ft == NULL || e->ep == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return e;
+}
+
+void
+tcpa_engine_set_timeouts(struct tcpa_engine *e, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX])
+{
+	tcpa_flow_table_set_timeouts(e->ft, timeout_ms);
+}
+
+struct tcpa_stats *
+tcpa_engine_stats(struct tcpa_engine *e)
+{
+	return &e->st;
+}
+
+struct tcpa_flow_table *
+tcpa_engine_flows(struct tcpa_engine *e)
+{
+	return e->ft;
+}
+
+struct tcpa_ep_table *
+tcpa_engine_endpoints(struct tcpa_engine *e)
+{
+	return e->ep;
+}

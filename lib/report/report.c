@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Report: merge the RX cores' state and render it as JSON (the contract of
+ * INTERFACES.md) or as text for a person. Control path only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tcpa_report.h"
+#include "tcpa_tcp.h"
+
+/* ---- merging ---- */
+
+struct merge {
+	struct tcpa_report_ep *v;
+	size_t n, cap;
+	uint32_t *slot;         /* open-addressing index into v, +1; 0 = empty */
+	size_t mask;
+};
+
+static uint64_t
+key_hash(const struct tcpa_ep_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static struct tcpa_report_ep *
+merge_get(struct merge *m, const struct tcpa_ep_key *k)
+{
+	size_t i = key_hash(k) & m->mask;
+
+	for (;; i = (i + 1) & m->mask) {
+		uint32_t s = m->slot[i];
+
+		if (s == 0) {
+			struct tcpa_report_ep *e = &m->v[m->n];
+
+			memset(e, 0, sizeof(*e));
+			e->key = *k;
+			m->slot[i] = (uint32_t)++m->n;
+			return e;
+		}
+		if (memcmp(&m->v[s - 1].key, k, sizeof(*k)) == 0)
+			return &m->v[s - 1];
+	}
+}
+
+int
+tcpa_report_merge_eps(struct tcpa_ep_table *const *tabs, unsigned n,
+		struct tcpa_report_ep **out, size_t *nout)
+{
+	struct merge m = { 0 };
+	size_t total = 0, slots = 16;
+
+	for (unsigned c = 0; c < n; c++)
+		total += tcpa_ep_slots(tabs[c]);
+	while (slots < total * 2)
+		slots <<= 1;
+	m.v = calloc(total + 1, sizeof(*m.v));
+	m.slot = calloc(slots, sizeof(*m.slot));
+	if (m.v == NULL || m.slot == NULL) {
+		free(m.v);
+		free(m.slot);
+		return -ENOMEM;
+	}
+	m.mask = slots - 1;
+	for (unsigned c = 0; c < n; c++) {
+		for (uint32_t i = 1; i <= tcpa_ep_slots(tabs[c]); i++) {
+			struct tcpa_ep *e = tcpa_ep_at(tabs[c], i);
+			struct tcpa_report_ep *r;
+
+			if (__atomic_load_n(&e->used, __ATOMIC_ACQUIRE) == 0)
+				continue;
+			r = merge_get(&m, &e->key);
+			for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+				r->states[s] += (int32_t)__atomic_load_n(&e->states[s], __ATOMIC_RELAXED);
+			r->conns += __atomic_load_n(&e->conns, __ATOMIC_RELAXED);
+			for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+				r->anom[a] += __atomic_load_n(&e->anom[a], __ATOMIC_RELAXED);
+		}
+	}
+	free(m.slot);
+	*out = m.v;
+	*nout = m.n;
+	return 0;
+}
+
+void
+tcpa_report_sum_stats(const struct tcpa_stats *const *st, unsigned n, struct tcpa_stats *sum)
+{
+	const size_t words = offsetof(struct tcpa_stats, first_ts) / sizeof(uint64_t);
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned c = 0; c < n; c++) {
+		const uint64_t *src = (const uint64_t *)st[c];
+		uint64_t *dst = (uint64_t *)sum;
+		uint64_t f = __atomic_load_n(&st[c]->first_ts, __ATOMIC_RELAXED);
+		uint64_t l = __atomic_load_n(&st[c]->last_ts, __ATOMIC_RELAXED);
+
+		for (size_t w = 0; w < words; w++)
+			dst[w] += __atomic_load_n(&src[w], __ATOMIC_RELAXED);
+		if (f != 0 && (sum->first_ts == 0 || f < sum->first_ts))
+			sum->first_ts = f;
+		if (l > sum->last_ts)
+			sum->last_ts = l;
+	}
+}
+
+/* ---- JSON ---- */
+
+void
+tcpa_report_ep_name(const struct tcpa_ep_key *k, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char a[INET6_ADDRSTRLEN];
+	int v4 = memcmp(k->ip.b, v4mapped, sizeof(v4mapped)) == 0;
+
+	if (v4)
+		inet_ntop(AF_INET, &k->ip.b[12], a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, k->ip.b, a, sizeof(a));
+	if (k->role == TCPA_EP_CLIENT)
+		snprintf(buf, len, "%s", a);
+	else if (v4)
+		snprintf(buf, len, "%s:%u", a, k->port);
+	else
+		snprintf(buf, len, "[%s]:%u", a, k->port);
+}
+
+static int
+set_u64(json_t *o, const char *key, uint64_t v)
+{
+	return json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+/* Short sentences, most severe first, from what the counts show. */
+static json_t *
+diagnose(const struct tcpa_report_ep *ep)
+{
+	json_t *d = json_array();
+	char s[256];
+	uint64_t cw = ep->states[TCPA_TCP_ST_CLOSE_WAIT];
+	uint64_t tw = ep->states[TCPA_TCP_ST_TIME_WAIT];
+
+	if (d == NULL)
+		return NULL;
+	if (cw != 0) {
+		snprintf(s, sizeof(s), "%" PRIu64 " connection%s in CLOSE_WAIT: the peer closed and "
+			"this application has not called close() (descriptor leak if it persists)",
+			cw, cw == 1 ? "" : "s");
+		json_array_append_new(d, json_string(s));
+	}
+	if (ep->anom[TCPA_ANOM_conn_refused] != 0) {
+		snprintf(s, sizeof(s), "refused %" PRIu64 " connection attempt%s (RST to SYN: "
+			"nothing listening, or the listen queue is full)",
+			ep->anom[TCPA_ANOM_conn_refused],
+			ep->anom[TCPA_ANOM_conn_refused] == 1 ? "" : "s");
+		json_array_append_new(d, json_string(s));
+	}
+	if (ep->anom[TCPA_ANOM_rst_abort] != 0) {
+		snprintf(s, sizeof(s), "aborted %" PRIu64 " connection%s with RST (SO_LINGER 0, "
+			"or data left unread at close)", ep->anom[TCPA_ANOM_rst_abort],
+			ep->anom[TCPA_ANOM_rst_abort] == 1 ? "" : "s");
+		json_array_append_new(d, json_string(s));
+	}
+	if (tw != 0) {
+		snprintf(s, sizeof(s), "%" PRIu64 " connection%s in TIME_WAIT: this side closes "
+			"first (active closer)", tw, tw == 1 ? "" : "s");
+		json_array_append_new(d, json_string(s));
+	}
+	return d;
+}
+
+json_t *
+tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struct tcpa_conf *conf)
+{
+	json_t *o = json_object(), *st = json_object(), *an = json_object();
+	json_t *pr = json_object(), *dg = diagnose(ep);
+	char name[80];
+
+	(void)conf;
+	if (o == NULL || st == NULL || an == NULL || pr == NULL || dg == NULL)
+		goto nomem;
+	tcpa_report_ep_name(&ep->key, name, sizeof(name));
+	for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+		if (ep->states[s] != 0 && s != TCPA_TCP_ST_CLOSED &&
+				set_u64(st, tcpa_tcp_state_name(s), ep->states[s]))
+			goto nomem;
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		if (ep->anom[a] != 0 && set_u64(an, tcpa_anom_name(a), ep->anom[a]))
+			goto nomem;
+	if (json_object_set_new(o, "endpoint", json_string(name)) ||
+			json_object_set_new(o, "role", json_string(
+				ep->key.role == TCPA_EP_SERVER ? "server" : "client")) ||
+			(ep->key.vlan != 0 && set_u64(o, "vlan", ep->key.vlan)) ||
+			set_u64(o, "connections", ep->conns) ||
+			json_object_set_new(o, "states", st) ||
+			json_object_set_new(o, "anomalies", an) ||
+			json_object_set_new(o, "profile", pr) ||
+			json_object_set_new(o, "diagnosis", dg)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+nomem:
+	json_decref(o);
+	json_decref(st);
+	json_decref(an);
+	json_decref(pr);
+	json_decref(dg);
+	return NULL;
+}
+
+static uint64_t
+severity(const struct tcpa_report_ep *e)
+{
+	uint64_t s = e->states[TCPA_TCP_ST_CLOSE_WAIT] * 1000000;
+
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		s += e->anom[a] * 1000;
+	for (unsigned st = 0; st < TCPA_TCP_ST_MAX; st++)
+		if (st != TCPA_TCP_ST_CLOSED)
+			s += e->states[st];
+	return s;
+}
+
+static int
+by_severity(const void *a, const void *b)
+{
+	uint64_t x = severity(*(const struct tcpa_report_ep *const *)a);
+	uint64_t y = severity(*(const struct tcpa_report_ep *const *)b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static json_t *
+endpoints_json(const struct tcpa_report_in *in)
+{
+	const struct tcpa_report_ep **v = calloc(in->neps + 1, sizeof(*v));
+	json_t *a = json_array();
+	size_t lim = in->conf != NULL && in->conf->report_endpoints != 0 ?
+		in->conf->report_endpoints : in->neps;
+
+	if (v == NULL || a == NULL)
+		goto fail;
+	for (size_t i = 0; i < in->neps; i++)
+		v[i] = &in->eps[i];
+	qsort(v, in->neps, sizeof(*v), by_severity);
+	for (size_t i = 0; i < in->neps && i < lim; i++) {
+		json_t *e = tcpa_report_endpoint(v[i], in->conf);
+
+		if (e == NULL || json_array_append_new(a, e))
+			goto fail;
+	}
+	free(v);
+	return a;
+fail:
+	free(v);
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *
+totals_json(const struct tcpa_report_in *in)
+{
+	const struct tcpa_stats *t = in->total;
+	json_t *o = json_object(), *cores = json_array();
+	double dur = t->last_ts > t->first_ts ? (double)(t->last_ts - t->first_ts) / 1e9 : 0.0;
+
+	if (o == NULL || cores == NULL)
+		goto fail;
+	for (unsigned c = 0; c < in->ncores; c++)
+		if (json_array_append_new(cores, json_integer((json_int_t)in->core_pkts[c])))
+			goto fail;
+	if (set_u64(o, "packets", t->rx_pkts) || set_u64(o, "bytes", t->rx_bytes) ||
+			set_u64(o, "tcp_packets", t->tcp_pkts) ||
+			set_u64(o, "flows_seen", t->flows_new) ||
+			set_u64(o, "flows_active", t->flows_active) ||
+			json_object_set_new(o, "duration_s", json_real(dur)) ||
+			json_object_set_new(o, "cores", cores)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+fail:
+	json_decref(o);
+	json_decref(cores);
+	return NULL;
+}
+
+json_t *
+tcpa_report_build(const struct tcpa_report_in *in)
+{
+	const struct tcpa_stats *t = in->total;
+	json_t *r = json_object(), *an = json_object(), *mf = json_object(), *cap = json_object();
+	json_t *tot = totals_json(in), *eps = endpoints_json(in);
+
+	if (r == NULL || an == NULL || mf == NULL || cap == NULL || tot == NULL || eps == NULL)
+		goto nomem;
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		if (set_u64(an, tcpa_anom_name(a), t->anom[a]))
+			goto nomem;
+	for (unsigned v = 1; v < TCPA_PKT_VERDICT_MAX; v++)
+		if (set_u64(mf, tcpa_pkt_verdict_name(v), t->malformed[v]))
+			goto nomem;
+	if (set_u64(cap, "midstream", t->midstream) || set_u64(cap, "one_sided", t->one_sided) ||
+			set_u64(cap, "wrong_core", t->wrong_core) ||
+			set_u64(cap, "flow_evicted", t->flow_evicted) ||
+			set_u64(cap, "flow_expired", t->flow_expired) ||
+			set_u64(cap, "ring_full", t->ring_full) ||
+			set_u64(cap, "tcp_unexpected", t->tcp_unexpected) ||
+			set_u64(cap, "ep_full", t->ep_full))
+		goto nomem;
+	if (json_object_set_new(r, "version", json_string(in->version != NULL ? in->version : "")) ||
+			json_object_set_new(r, "totals", tot) ||
+			json_object_set_new(r, "anomalies", an) ||
+			json_object_set_new(r, "malformed", mf) ||
+			json_object_set_new(r, "capture", cap) ||
+			json_object_set_new(r, "endpoints", eps)) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+nomem:
+	json_decref(r);
+	json_decref(an);
+	json_decref(mf);
+	json_decref(cap);
+	json_decref(tot);
+	json_decref(eps);
+	return NULL;
+}
+
+/* ---- text ---- */
+
+static void
+print_nonzero(FILE *out, const char *title, const json_t *o)
+{
+	const char *k;
+	json_t *v;
+	int any = 0;
+
+	json_object_foreach((json_t *)o, k, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		fprintf(out, "%s%s %" JSON_INTEGER_FORMAT, any ? ", " : title, k, json_integer_value(v));
+		any = 1;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+static void
+print_states(FILE *out, const json_t *st)
+{
+	const char *k;
+	json_t *v;
+	int any = 0;
+
+	json_object_foreach((json_t *)st, k, v) {
+		fprintf(out, "%s%s=%" JSON_INTEGER_FORMAT, any ? " " : "", k, json_integer_value(v));
+		any = 1;
+	}
+	if (!any)
+		fputs("-", out);
+}
+
+int
+tcpa_report_print_text(FILE *out, const json_t *r)
+{
+	const json_t *t = json_object_get(r, "totals");
+	const json_t *eps = json_object_get(r, "endpoints");
+	size_t i;
+	json_t *e;
+	int diag = 0;
+
+	fprintf(out, "tcpa report: %" JSON_INTEGER_FORMAT " packets (%" JSON_INTEGER_FORMAT
+		" TCP), %" JSON_INTEGER_FORMAT " connections seen, %" JSON_INTEGER_FORMAT
+		" tracked now, %.3f s of packet time\n",
+		json_integer_value(json_object_get(t, "packets")),
+		json_integer_value(json_object_get(t, "tcp_packets")),
+		json_integer_value(json_object_get(t, "flows_seen")),
+		json_integer_value(json_object_get(t, "flows_active")),
+		json_real_value(json_object_get(t, "duration_s")));
+
+	json_array_foreach(eps, i, e) {
+		const json_t *d = json_object_get(e, "diagnosis");
+		size_t j;
+		json_t *s;
+
+		json_array_foreach(d, j, s) {
+			if (!diag)
+				fputs("\nDiagnosis (most severe first):\n", out);
+			diag = 1;
+			fprintf(out, "  %s (%s): %s\n",
+				json_string_value(json_object_get(e, "endpoint")),
+				json_string_value(json_object_get(e, "role")), json_string_value(s));
+		}
+	}
+	if (!diag)
+		fputs("\nDiagnosis: nothing to report\n", out);
+	fputc('\n', out);
+	print_nonzero(out, "Anomalies: ", json_object_get(r, "anomalies"));
+	print_nonzero(out, "Malformed: ", json_object_get(r, "malformed"));
+	print_nonzero(out, "Capture: ", json_object_get(r, "capture"));
+
+	fprintf(out, "\n%-42s %-6s %8s  %s\n", "ENDPOINT", "ROLE", "CONNS", "STATES NOW");
+	json_array_foreach(eps, i, e) {
+		fprintf(out, "%-42s %-6s %8" JSON_INTEGER_FORMAT "  ",
+			json_string_value(json_object_get(e, "endpoint")),
+			json_string_value(json_object_get(e, "role")),
+			json_integer_value(json_object_get(e, "connections")));
+		print_states(out, json_object_get(e, "states"));
+		fputc('\n', out);
+	}
+	return ferror(out) ? -EIO : 0;
+}

@@ -71,7 +71,7 @@ struct tcpa_ip {
 };
 
 /**
- * One parsed TCP segment. 128 bytes, so it can travel between cores by value
+ * One parsed TCP segment. 120 bytes, so it can travel between cores by value
  * in a ring and the mbuf can be freed by the core that received it.
  */
 struct tcpa_pkt {

@@ -19,6 +19,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -195,6 +196,23 @@ has_arg(char **v, int n, const char *a)
 	return 0;
 }
 
+/* Free hugepages of any size, from /proc/meminfo; 0 if unknown. */
+static unsigned long
+free_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 /* Memory the dataplane will ask for, MiB, for --no-huge's -m. */
 static unsigned
 mem_needed_mb(unsigned lcores)
@@ -244,7 +262,7 @@ build_eal_args(int argc, char **argv, int dd, const struct opts *o, char **ev)
 	}
 	if (!has_arg(ev, n, "--huge-dir") && !has_arg(ev, n, "--no-huge") &&
 			!has_arg(ev, n, "--socket-mem") && !has_arg(ev, n, "-m") &&
-			(o->npcap > 0 || access("/dev/hugepages", F_OK) != 0)) {
+			(o->npcap > 0 || free_hugepages() == 0)) {
 		ev[n++] = "--no-huge";
 		nl = ncpu > 2 ? (unsigned)ncpu : 2;
 		snprintf(mem, sizeof(mem), "-m%u", mem_needed_mb(nl));
@@ -473,6 +491,9 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nworkers; i++)
 		rte_eal_remote_launch(tcpa_worker_main, &workers[i], workers[i].lcore);
+	if (o.npcap == 0)
+		fprintf(stderr, "tcpa: analyzing %u port(s) on %u RX core(s); SIGINT or SIGTERM "
+			"stops and prints the report\n", rte_eth_dev_count_avail(), nworkers);
 	control_loop(&o);
 	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

@@ -59,7 +59,12 @@ align64(size_t x)
 static uint32_t
 nb_buckets(uint32_t capacity)
 {
-	uint32_t n = 1;
+	/*
+	 * At least two: b2_of() must name a bucket other than b1, and
+	 * pick_victim() must see both. With one bucket (capacity <= 4) b2 was
+	 * bkt[1], past the end of the bucket array.
+	 */
+	uint32_t n = 2;
 
 	/* Slots = 2x capacity at least: buckets run half full when the table is. */
 	while ((uint64_t)n * BKT_SLOTS < (uint64_t)capacity * 2)
@@ -146,8 +151,21 @@ expiry_ms(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
 	return f->last_ms + t->timeout_ms[f->tmo];
 }
 
+/*
+ * Ticks are ms >> TICK_SHIFT, so they wrap at 2^(32 - TICK_SHIFT), not at
+ * 2^32: compare them in that space (shifting the difference up), or after
+ * the ms clock wraps (every ~49.7 days of packet time) every new tick would
+ * look older than the cursor and the wheel would stop expiring anything.
+ */
 static inline bool
 tick_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)((a - b) << TICK_SHIFT) < 0;
+}
+
+/* Packet times in ms wrap at 2^32. */
+static inline bool
+ms_lt(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
 }
@@ -289,7 +307,7 @@ victim_better(const struct tcpa_flow *a, const struct tcpa_flow *b)
 {
 	if (a->tmo != b->tmo)
 		return a->tmo < b->tmo;
-	return tick_lt(a->last_ms, b->last_ms);
+	return ms_lt(a->last_ms, b->last_ms);
 }
 
 static struct tcpa_flow *

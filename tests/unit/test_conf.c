@@ -79,6 +79,7 @@ conf_other(struct tcpa_conf *c)
 		{ "endpoints_per_core", "512" },
 		{ "ring_size", "1024" },
 		{ "mbufs", "2047" },
+		{ "mbuf_size", "4096" },
 		{ "hash_seed", "18446744073709551615" },
 		{ "time_wait_s", "30" },
 		{ "close_wait_s", "7" },

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Install what tcpa needs from Debian 12's packages, and nothing else.
+# Idempotent: only missing packages are installed, apt's lists are refreshed
+# only when something is missing. Run as root (make run / make test do).
+set -euo pipefail
+
+# build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures)
+# tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools
+pkgs=(
+    gcc make pkg-config meson ninja-build
+    libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
+    python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

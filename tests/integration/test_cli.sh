@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The command line as a user meets it: help, clear errors for bad input,
+# the text report, packet time.
+. "$(dirname "$0")/lib.sh"
+
+"$TCPA_GEN" -o "$TMP/a.pcap" --truth "$TMP/a.truth.json" --conns 50 --servers 1 --mix leak=1 >/dev/null
+
+# expect_fail NAME PATTERN CMD...: CMD must exit non-zero and say PATTERN on stderr
+expect_fail() {
+    local pat=$1
+    shift
+    if "$@" >"$TMP/out" 2>"$TMP/err"; then
+        echo "exited 0"; return 1
+    fi
+    grep -q -- "$pat" "$TMP/err" || { echo "stderr lacks '$pat':"; cat "$TMP/err"; return 1; }
+}
+
+run "--help lists options and config keys" sh -c "'$TCPA' --help | grep -q -- '--pcap' && '$TCPA' --help | grep -q close-wait-s"
+run "--version" sh -c "'$TCPA' --version | grep -q '^tcpa '"
+run "missing capture file" expect_fail "cannot read capture" "$TCPA" --pcap "$TMP/nope.pcap"
+printf 'not a capture at all' >"$TMP/junk.pcap"
+run "garbage capture file" expect_fail "cannot read capture" "$TCPA" --pcap "$TMP/junk.pcap"
+run "unknown option" expect_fail "unknown option '--frobnicate'" "$TCPA" --frobnicate 1
+run "bad config value" expect_fail "close_wait_s" "$TCPA" --pcap "$TMP/a.pcap" --close-wait-s abc
+echo '{"flows_per_core": 1024, "nope": 1}' >"$TMP/bad.json"
+run "unknown key in config file" expect_fail "nope" "$TCPA" --pcap "$TMP/a.pcap" --config "$TMP/bad.json"
+echo '{"flows_per_core": ' >"$TMP/broken.json"
+run "broken config file names the line" expect_fail "line" "$TCPA" --pcap "$TMP/a.pcap" --config "$TMP/broken.json"
+
+# A Linux cooked capture (tcpdump -i any) is refused with a reason.
+python3 - "$TMP/sll.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 113))
+PY
+run "non-Ethernet capture refused" expect_fail "link type" "$TCPA" --pcap "$TMP/sll.pcap"
+
+text_report() {
+    tcpa_pcap --pcap "$TMP/a.pcap" >"$TMP/text" &&
+        grep -q "50 connections in CLOSE_WAIT" "$TMP/text" &&
+        grep -q "^Diagnosis" "$TMP/text"
+}
+run "text report leads with the CLOSE_WAIT diagnosis" text_report
+
+config_file() {
+    echo '{"flows_per_core": 2048, "endpoints_per_core": 512}' >"$TMP/ok.json"
+    "$TCPA" --pcap "$TMP/a.pcap" --config "$TMP/ok.json" --json >"$TMP/c.json" &&
+        $CHECK "$TMP/c.json" "$TMP/a.truth.json"
+}
+run "config file accepted" config_file
+
+# Packet time: duration from the capture's timestamps, as capinfos/tshark say.
+duration() {
+    tcpa_pcap --pcap "$TMP/a.pcap" --json >"$TMP/d.json"
+    python3 - "$TMP/d.json" "$TMP/a.pcap" <<'PY'
+import json, subprocess, sys
+r = json.load(open(sys.argv[1]))
+ts = subprocess.run(["tshark", "-r", sys.argv[2], "-T", "fields", "-e", "frame.time_epoch"],
+                    capture_output=True, text=True, check=True).stdout.split()
+want = float(ts[-1]) - float(ts[0])
+got = r["totals"]["duration_s"]
+print("tshark", want, "tcpa", got)
+assert abs(want - got) < 1e-5, (want, got)
+PY
+}
+run "duration_s is capture time (tshark)" duration
+
+# A capture cut mid-record: the whole records are analyzed, with a warning.
+truncated() {
+    local size
+    size=$(stat -c %s "$TMP/a.pcap")
+    head -c $((size - 30)) "$TMP/a.pcap" >"$TMP/cut.pcap"
+    tcpa_pcap --pcap "$TMP/cut.pcap" --json >"$TMP/cut.json" 2>"$TMP/cut.err"
+    grep -q "cut short" "$TMP/cut.err"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["totals"]["packets"] > 0' "$TMP/cut.json"
+}
+run "truncated capture: warning, complete records analyzed" truncated
+
+finish

@@ -189,6 +189,12 @@ void tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t,
 /** Prefetch the buckets a hash maps to. */
 void tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash);
 
+/**
+ * Prefetch both cache lines of the flows whose signature matches (call
+ * once the buckets are in cache, a few segments before the lookup).
+ */
+void tcpa_flow_prefetch_entry(const struct tcpa_flow_table *t, uint64_t hash);
+
 /** @return the flow with this key, or NULL. */
 struct tcpa_flow *tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_flow_key *k,
 		uint64_t hash);

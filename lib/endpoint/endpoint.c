@@ -41,12 +41,18 @@ struct TCPA_CACHE_ALIGNED tcpa_ep_table {
 	struct tcpa_hash_secret secret;
 };
 
+/*
+ * Slots for @capacity records: a power of two with room for the tenth that
+ * tcpa_ep_get() keeps free (it refuses at mask - mask / 10 records), so that
+ * @capacity records really fit. Rounding up to capacity alone held only 90%
+ * of it, and none at all for a capacity of 1.
+ */
 static uint32_t
 slots_for(uint32_t capacity)
 {
 	uint32_t n = 1;
 
-	while (n < capacity)
+	while (capacity > (n - 1) - (n - 1) / 10)
 		n <<= 1;
 	return n;
 }

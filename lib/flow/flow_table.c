@@ -22,6 +22,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 #include "tcpa_flow.h"
 
@@ -217,17 +220,53 @@ tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash)
 	__builtin_prefetch(&t->bkt[b2_of(t, b1, sig_of(hash))]);
 }
 
+/* Bit s set: slot s holds signature @sig (maybe a stale one: check idx). */
+static inline uint32_t
+bucket_match(const struct bucket *b, uint32_t sig)
+{
+#ifdef __AVX2__
+	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+			_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+#else
+	uint32_t m = 0;
+
+	for (unsigned s = 0; s < BKT_SLOTS; s++)
+		m |= (uint32_t)(b->sig[s] == sig) << s;
+	return m;
+#endif
+}
+
+static inline void
+bucket_prefetch_match(const struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig)
+{
+	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
+		const struct tcpa_flow *f = &t->ent[b->idx[__builtin_ctz(m)]];
+
+		__builtin_prefetch(f);
+		__builtin_prefetch(&f->half[0]);
+	}
+}
+
+void
+tcpa_flow_prefetch_entry(const struct tcpa_flow_table *t, uint64_t hash)
+{
+	uint32_t sig = sig_of(hash), b1 = b1_of(t, hash);
+
+	bucket_prefetch_match(t, &t->bkt[b1], sig);
+	bucket_prefetch_match(t, &t->bkt[b2_of(t, b1, sig)], sig);
+}
+
 static inline struct tcpa_flow *
 bucket_find(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 		const struct tcpa_flow_key *k)
 {
-	for (unsigned s = 0; s < BKT_SLOTS; s++) {
-		if (b->sig[s] == sig && b->idx[s] != 0) {
-			struct tcpa_flow *f = &t->ent[b->idx[s]];
+	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
+		uint32_t i = b->idx[__builtin_ctz(m)];
 
-			if (likely(tcpa_flow_key_eq(&f->key, k)))
-				return f;
-		}
+		if (likely(i != 0 && tcpa_flow_key_eq(&t->ent[i].key, k)))
+			return &t->ent[i];
 	}
 	return NULL;
 }
@@ -278,6 +317,7 @@ bucket_clear(struct tcpa_flow_table *t, uint32_t i)
 		for (unsigned s = 0; s < BKT_SLOTS; s++) {
 			if (b->idx[s] == i) {
 				b->idx[s] = 0;
+				b->sig[s] = 0;
 				return;
 			}
 		}

@@ -238,8 +238,13 @@ static void
 on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const struct tcpa_pkt *p,
 		unsigned side, struct tcpa_tcp_result *r)
 {
-	if ((s->flags & TCPA_HALF_SYN) && p->seq + 1 == s->nxt &&
-			s->state == TCPA_TCP_ST_SYN_RECEIVED)
+	/*
+	 * A repeat only if this side already sent a SYN-ACK (which set ACKED):
+	 * after a simultaneous open the side is in SYN_RECEIVED with its own
+	 * SYN's sequence, but its first SYN-ACK is not a retransmission.
+	 */
+	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
+			p->seq + 1 == s->nxt && s->state == TCPA_TCP_ST_SYN_RECEIVED)
 		r->what |= TCPA_TCP_R_SYNACK_RETX;
 	if (!(f->flags & TCPA_FLOW_ROLE_SET) || (f->cli == side && !(s->flags & TCPA_HALF_SYN))) {
 		/* The SYN-ACK sender is the server, whatever we guessed. */
@@ -366,6 +371,10 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 	r->what = 0;
 	r->old_state[0] = f->half[0].state;
 	r->old_state[1] = f->half[1].state;
+	/* tcpa_tcp.h promises this bit on a midstream flow's first segment. */
+	if (unlikely((f->flags & TCPA_FLOW_MIDSTREAM) &&
+			!((f->half[0].flags | f->half[1].flags) & TCPA_HALF_SEEN)))
+		r->what |= TCPA_TCP_R_MIDSTREAM;
 
 	if (unlikely(fl & TCPA_TCP_RST)) {
 		on_rst(f, s, q, p, r);
@@ -380,6 +389,15 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		update_window(f, s, p);
 		goto count;
 	}
+	/*
+	 * CLOSED and never seen: only the peer's SYN put it there (a server
+	 * has no socket until it answers). A segment from it now means it has
+	 * one after all: its SYN-ACK escaped the capture. Infer its state from
+	 * what it sends, as for a midstream endpoint, instead of holding it
+	 * CLOSED and counting each of its segments as unexpected.
+	 */
+	if (unlikely(s->state == TCPA_TCP_ST_CLOSED && !(s->flags & TCPA_HALF_SEEN)))
+		s->state = TCPA_TCP_ST_UNKNOWN;
 	if (likely(fl & TCPA_TCP_ACK))
 		on_ack(s, q, p->ack, r);
 	end = p->seq + p->payload_len + (fl & TCPA_TCP_FIN);

@@ -314,7 +314,8 @@ usage(FILE *fp)
 		"      --bench            C (--concurrent) established connections, handshakes\n"
 		"                         first, then 6-byte data segments and pure ACKs on\n"
 		"                         connections picked at random (60-byte frames: no\n"
-		"                         timestamp option in this mode); --conns is ignored\n"
+		"                         timestamp option in this mode); --conns, --mix,\n"
+		"                         --data, --req, --resp, --midstream do not apply\n"
 		"      --packets P        TCP segments in all, handshakes included\n"
 		"                         (default 1000000)\n"
 		"\n"
@@ -1520,6 +1521,29 @@ truth_write(const struct gen *g)
 	return rc;
 }
 
+static void
+gen_free(struct gen *g)
+{
+	uint32_t i;
+	int f;
+
+	for (i = 0; i < g->nout; i++)
+		free(g->out[i].path);
+	free(g->out);
+	free(g->cli4);
+	free(g->cli6);
+	free(g->climac);
+	free(g->srv4);
+	free(g->srv6);
+	free(g->srvmac);
+	free(g->srvport);
+	for (f = 0; f < 2; f++) {
+		free(g->cst[f]);
+		free(g->sst[f]);
+	}
+	free(g);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1530,8 +1554,10 @@ main(int argc, char **argv)
 
 	if (g == NULL)
 		return 1;
-	if (parse_args(&g->a, argc, argv) != 0 || check_args(g) != 0)
+	if (parse_args(&g->a, argc, argv) != 0 || check_args(g) != 0) {
+		free(g);
 		return 2;
+	}
 	x = g->a.seed;
 	for (i = 0; i < 4; i++)
 		g->rng[i] = splitmix64(&x);
@@ -1558,8 +1584,10 @@ main(int argc, char **argv)
 		rc = -EIO;
 	if (rc == 0 && g->a.truth != NULL)
 		rc = truth_write(g);
-	if (rc != 0)
+	if (rc != 0) {
+		gen_free(g);
 		return 1;
+	}
 
 	for (i = 0; i < g->nout; i++)
 		frames += g->out[i].frames;
@@ -1574,5 +1602,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "tcpa-gen: warning: capture lasts %.1f s: tcpa may expire "
 			"early handshakes (30 s) before its end\n",
 			(double)(g->t_last - g->t_first) / 1e9);
+	gen_free(g);
 	return 0;
 }

@@ -25,7 +25,7 @@
 	  "server endpoints (ip:port) and client addresses each RX core can aggregate") \
 	X(ring_size,             4096, 256, 1U << 20, 0, \
 	  "slots of each core-to-core dispatch ring (power of two)") \
-	X(mbufs,                 16383, 1023, 1U << 22, 0, \
+	X(mbufs,                 16383, 1023, 1U << 24, 0, \
 	  "packet buffers in the receive pool") \
 	X(mbuf_size,             2176, 512, 65535, 0, \
 	  "bytes of each packet buffer (data room incl. 128 B headroom)") \

@@ -68,7 +68,7 @@ struct tcpa_engine *tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c
 /** Change idle timeouts while running (control path, owner core or stopped). */
 void tcpa_engine_set_timeouts(struct tcpa_engine *e, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
 
-/** Set @p p->hash from its canonical key; returns the sending key side. */
+/** Set @p p->hash and p->side from its canonical key; returns the side. */
 static inline unsigned
 tcpa_engine_hash(struct tcpa_pkt *p, const struct tcpa_hash_secret *s)
 {
@@ -76,6 +76,7 @@ tcpa_engine_hash(struct tcpa_pkt *p, const struct tcpa_hash_secret *s)
 	unsigned side = tcpa_flow_key_make(p, &k);
 
 	p->hash = tcpa_flow_key_hash(&k, s);
+	p->side = (uint8_t)side;
 	return side;
 }
 
@@ -97,11 +98,11 @@ struct tcpa_stats *tcpa_engine_stats(struct tcpa_engine *e);
 struct tcpa_flow_table *tcpa_engine_flows(struct tcpa_engine *e);
 struct tcpa_ep_table *tcpa_engine_endpoints(struct tcpa_engine *e);
 
-/** ns -> ms without a division (the constant is 2^64 / 10^6 rounded up: exact floor for any ns below 2^60). */
+/** ns -> ms (a division by a constant: the compiler makes it a multiply). */
 static inline uint32_t
 tcpa_ns_to_ms(uint64_t ns)
 {
-	return (uint32_t)(((__uint128_t)ns * 18446744073710ULL) >> 64);
+	return (uint32_t)(ns / TCPA_NS_PER_MS);
 }
 
 #endif /* TCPA_ENGINE_H */

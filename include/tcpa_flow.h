@@ -77,6 +77,17 @@ tcpa_flow_key_make(const struct tcpa_pkt *p, struct tcpa_flow_key *k)
 	return swap;
 }
 
+/** The canonical key of @p p when its sender's side is already known. */
+static inline void
+tcpa_flow_key_of_side(const struct tcpa_pkt *p, unsigned side, struct tcpa_flow_key *k)
+{
+	k->ip[side] = p->src;
+	k->ip[!side] = p->dst;
+	k->port[side] = p->sport;
+	k->port[!side] = p->dport;
+	k->vlan = p->vlan;
+}
+
 /** Keyed 64-bit hash of a canonical key (symmetric by construction). */
 uint64_t tcpa_flow_key_hash(const struct tcpa_flow_key *k, const struct tcpa_hash_secret *s);
 
@@ -201,9 +212,10 @@ struct tcpa_flow *tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_
 
 /**
  * Insert a new zeroed flow with key @p k, class @p tmo, seen at @p now_ms.
- * When the table is full, a flow of the two buckets is evicted (closed
- * first, then embryonic, then the least recently seen) and reported to the
- * drop callback. Never fails.
+ * When the table is full, a flow of the two buckets is evicted: the lowest
+ * timeout class first (closed, embryonic, TIME_WAIT, closing, open), the
+ * least recently seen within a class; it is reported to the drop callback.
+ * Never fails.
  */
 struct tcpa_flow *tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k,
 		uint64_t hash, uint8_t tmo, uint32_t now_ms);

@@ -390,6 +390,7 @@ print_core_stats(void)
 {
 	double hz = (double)rte_get_tsc_hz();
 
+	fprintf(stderr, "tsc_hz %" PRIu64 "\n", rte_get_tsc_hz());
 	for (unsigned i = 0; i < nworkers; i++) {
 		const struct tcpa_stats *st = tcpa_engine_stats(workers[i].eng);
 		uint64_t pk = st->rx_pkts > st->tcp_pkts ? st->rx_pkts : st->tcp_pkts;

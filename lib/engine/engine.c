@@ -113,18 +113,38 @@ account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
 	unsigned srv = !f->cli, cli = f->cli;
 
 	if (unlikely(r->what & TCPA_TCP_R_ROLES)) {
+		/*
+		 * Roles corrected on the same connection (no NEW_CONN): the
+		 * records of the wrong guess never had it, so take back the
+		 * conns that ep_bind() gave them, or each correction counts
+		 * the connection twice. A restart (NEW_CONN) is a new
+		 * connection: both keep their count.
+		 */
+		if (!(r->what & TCPA_TCP_R_NEW_CONN)) {
+			for (unsigned s = 0; s < 2; s++)
+				if (f->ep[s] != 0)
+					tcpa_ep_at(e->ep, f->ep[s])->conns--;
+		}
 		ep_unbind(e, f, r->old_state);
 		ep_bind(e, f);
 	} else {
 		for (unsigned s = 0; s < 2; s++)
 			tcpa_ep_move(e->ep, f->ep[s], r->old_state[s], f->half[s].state);
 	}
-	if (likely((r->what & ~TCPA_TCP_R_ROLES) == 0))
+	if (likely((r->what & ~(TCPA_TCP_R_ROLES | TCPA_TCP_R_MIDSTREAM)) == 0))
 		return;
-	if (r->what & TCPA_TCP_R_REUSE) {
+	/*
+	 * A SYN that restarted the flow entry (NEW_CONN with ROLES: after
+	 * TIME_WAIT/close, or a new ISN after an unanswered SYN) is a new
+	 * connection; flow_new() counted only the entry's first. Counting
+	 * REUSE alone missed the new-ISN restart, which ep_bind() had
+	 * counted in both records' conns.
+	 */
+	if ((r->what & (TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_ROLES)) ==
+			(TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_ROLES))
 		e->st.flows_new++;
+	if (r->what & TCPA_TCP_R_REUSE)
 		anom(e, f, cli, TCPA_ANOM_tuple_reuse);
-	}
 	if (r->what & TCPA_TCP_R_SYN_RETX)
 		anom(e, f, srv, TCPA_ANOM_syn_retransmit);
 	if (r->what & TCPA_TCP_R_SYNACK_RETX)
@@ -159,11 +179,14 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p)
 {
 	struct tcpa_flow_key k;
 	struct tcpa_tcp_result r;
-	unsigned side = tcpa_flow_key_make(p, &k);
+	unsigned side = p->side;
 	uint32_t now_ms = tcpa_ns_to_ms(p->ts);
-	struct tcpa_flow *f = tcpa_flow_lookup(e->ft, &k, p->hash);
+	struct tcpa_flow *f;
 	struct tcpa_half *s, *q;
 	uint8_t tmo;
+
+	tcpa_flow_key_of_side(p, side, &k);
+	f = tcpa_flow_lookup(e->ft, &k, p->hash);
 
 	if (f == NULL)
 		f = flow_new(e, p, &k, side, now_ms);

@@ -203,11 +203,17 @@ on_syn(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const stru
 	int fresh = !(s->flags & TCPA_HALF_SEEN) &&
 		(s->state == TCPA_TCP_ST_UNKNOWN || s->state == TCPA_TCP_ST_CLOSED);
 
+	if ((s->flags & TCPA_HALF_SYN) && p->seq + 1 == s->nxt && !is_closed(s->state)) {
+		/*
+		 * Same ISN: a repeat. Not only in SYN_SENT: when the SYN-ACK
+		 * we saw was lost beyond the tap, the client repeats its SYN
+		 * from what we hold as ESTABLISHED (ANOMALIES.md counts every
+		 * repeated SYN; this used to be counted as unexpected).
+		 */
+		r->what |= TCPA_TCP_R_SYN_RETX;
+		return;
+	}
 	if (s->state == TCPA_TCP_ST_SYN_SENT && (s->flags & TCPA_HALF_SYN)) {
-		if (p->seq + 1 == s->nxt) {
-			r->what |= TCPA_TCP_R_SYN_RETX;
-			return;
-		}
 		/* A new ISN: the client gave up and tries a new connection. */
 		restart(f, side, r);
 		r->what &= (uint16_t)~TCPA_TCP_R_REUSE;
@@ -239,12 +245,14 @@ on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const s
 		unsigned side, struct tcpa_tcp_result *r)
 {
 	/*
-	 * A repeat only if this side already sent a SYN-ACK (which set ACKED):
-	 * after a simultaneous open the side is in SYN_RECEIVED with its own
-	 * SYN's sequence, but its first SYN-ACK is not a retransmission.
+	 * A repeat if this side already sent a SYN-ACK (which set ACKED) with
+	 * this ISN. Not its first one after a simultaneous open (SYN sent,
+	 * never ACKED). Whatever state we hold it in: when the server drops
+	 * the client's ACK (accept queue overflow) we have already moved it
+	 * to ESTABLISHED, and that repeat is the one that matters.
 	 */
 	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
-			p->seq + 1 == s->nxt && s->state == TCPA_TCP_ST_SYN_RECEIVED)
+			p->seq + 1 == s->nxt)
 		r->what |= TCPA_TCP_R_SYNACK_RETX;
 	if (!(f->flags & TCPA_FLOW_ROLE_SET) || (f->cli == side && !(s->flags & TCPA_HALF_SYN))) {
 		/* The SYN-ACK sender is the server, whatever we guessed. */
@@ -371,6 +379,25 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 	r->what = 0;
 	r->old_state[0] = f->half[0].state;
 	r->old_state[1] = f->half[1].state;
+
+	/*
+	 * Header prediction: a plain ACK or data segment with both ends
+	 * ESTABLISHED (no FIN sent, SYNs long acknowledged) changes no state;
+	 * the general path below would only record ack, sequence and window.
+	 * Most segments of a busy link take this branch.
+	 */
+	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
+			s->state == TCPA_TCP_ST_ESTABLISHED && q->state == TCPA_TCP_ST_ESTABLISHED)) {
+		end = p->seq + p->payload_len;
+		s->ack = p->ack;
+		if (tcpa_seq_gt(end, s->nxt))
+			s->nxt = end;
+		update_window(f, s, p);
+		s->flags |= TCPA_HALF_ACKED | TCPA_HALF_SEEN;
+		s->pkts++;
+		s->bytes += p->payload_len;
+		return;
+	}
 	/* tcpa_tcp.h promises this bit on a midstream flow's first segment. */
 	if (unlikely((f->flags & TCPA_FLOW_MIDSTREAM) &&
 			!((f->half[0].flags | f->half[1].flags) & TCPA_HALF_SEEN)))

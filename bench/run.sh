@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# tcpa benchmark (not a test): Mpps per RX core and cycles per packet at 1k,
+# 100k and 1M concurrent connections, and the same capture through tshark
+# and Suricata in the same run, as a ratio.
+#
+#   bench/run.sh [BUILD_DIR]        (as root; results also in bench/out/results.md)
+#
+# Three measurements per connection count:
+#  - dataplane: the real tcpa binary, one RX core, replaying the capture from
+#    memory with the pcap driver's infinite_rx=1 for DURATION seconds.
+#    "end-to-end" counts everything the RX core does, the pcap driver's
+#    copy of each frame into a fresh mbuf included; "busy" counts tcpa's own
+#    work per packet (parse, dispatch, state machine, counts, mbuf free).
+#  - engine: bench_engine, the same per-core work on frames in memory,
+#    without any driver.
+#  - tshark -r and suricata -r on the 100k capture: packets / wall second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+OUT=bench/out
+DURATION=${DURATION:-10}
+TCPA=$BUILD/app/tcpa/tcpa
+GEN=$BUILD/tools/gen/tcpa-gen
+ENGINE=$BUILD/bench/bench_engine
+mkdir -p "$OUT"
+[ -x "$TCPA" ] && [ -x "$GEN" ] && [ -x "$ENGINE" ] || { echo "build first: make build" >&2; exit 1; }
+
+# Hugepages: the flow tables are random-access; 4 KiB pages would add a TLB
+# miss to most packets. Reserve 2 MiB pages if we may, else run without.
+huge=(--no-huge -m 6000)
+if [ "$(id -u)" -eq 0 ]; then
+    want=3072
+    have=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+    [ "$have" -ge "$want" ] || echo "$want" >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+    mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages; mount -t hugetlbfs nodev /dev/hugepages; }
+    free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+    [ "$free" -ge 2500 ] && huge=(--huge-dir /dev/hugepages -m 5000)
+fi
+
+hz=""
+results=()
+row() { results+=("$*"); echo "$*"; }
+
+for conns in 1000 100000 1000000; do
+    case $conns in
+    1000000) pkts=5000000 flows=1310720 ;;
+    *) pkts=2000000 flows=262144 ;;
+    esac
+    cap=$OUT/bench_$conns.pcap
+    [ -e "$OUT/bench_$conns.0.pcap" ] ||
+        "$GEN" -o "$cap" --bench --concurrent "$conns" --packets "$pkts" --split 1 --hash-seed 7 >/dev/null
+    cap=$OUT/bench_$conns.0.pcap
+
+    "$TCPA" -l 0-1 "${huge[@]}" --no-pci --file-prefix "tcpa-bench$$" --log-level='*:warning' \
+        --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --duration "$DURATION" --stats \
+        --flows_per_core "$flows" --hash-seed 7 --mbufs $((pkts + 65536)) --mbuf-size 512 \
+        --json >"$OUT/report_$conns.json" 2>"$OUT/stats_$conns.txt"
+    busy=$(sed -n 's/.* \([0-9.]*\) cycles\/packet busy.*/\1/p' "$OUT/stats_$conns.txt")
+    hz=$(sed -n 's/^tsc_hz \([0-9]*\)$/\1/p' "$OUT/stats_$conns.txt")
+    read -r e2e_mpps e2e_cyc < <(python3 - "$OUT/report_$conns.json" "$hz" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = r["totals"]
+mpps = t["packets"] / t["duration_s"] / 1e6
+print(f"{mpps:.2f} {float(sys.argv[2]) / (mpps * 1e6):.0f}")
+PY
+)
+    eng=$("$ENGINE" "$cap" --seconds 5 --flows "$flows")
+    eng_mpps=$(sed -n 's/.*: \([0-9.]*\) Mpps.*/\1/p' <<<"$eng")
+    eng_cyc=$(sed -n 's/.*Mpps, \([0-9.]*\) cycles.*/\1/p' <<<"$eng")
+    row "| $conns | $pkts | $e2e_mpps | $e2e_cyc | $busy | $eng_mpps | $eng_cyc |"
+done
+
+# The oracles on the 100k capture, same file, same machine, same run.
+cap=$OUT/bench_100000.0.pcap
+n=2000000
+t0=$(date +%s.%N)
+tshark -r "$cap" -q -z io,stat,0 >/dev/null 2>&1
+t1=$(date +%s.%N)
+tshark_mpps=$(python3 -c "print(f'{$n / ($t1 - $t0) / 1e6:.3f}')")
+suri_mpps=n/a
+if command -v suricata >/dev/null; then
+    rm -rf "$OUT/suricata" && mkdir -p "$OUT/suricata"
+    t0=$(date +%s.%N)
+    suricata -r "$cap" -k none --runmode single -l "$OUT/suricata" >/dev/null 2>&1 || true
+    t1=$(date +%s.%N)
+    suri_mpps=$(python3 -c "print(f'{$n / ($t1 - $t0) / 1e6:.3f}')")
+fi
+tcpa100k=$(sed -n 's/^| 100000 | [0-9]* | \([0-9.]*\) |.*/\1/p' <(printf '%s\n' "${results[@]}"))
+
+{
+    echo "# tcpa benchmark $(date -u +%F)"
+    echo
+    echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, TSC ${hz:-?} Hz," \
+        "kernel $(uname -r), DPDK $(pkg-config --modversion libdpdk), pages: ${huge[*]}"
+    echo
+    echo "| connections | capture packets | end-to-end Mpps / RX core | end-to-end cycles/pkt | tcpa busy cycles/pkt | engine-only Mpps | engine-only cycles/pkt |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${results[@]}"
+    echo
+    echo "Same 100k-connection capture ($n packets):"
+    echo
+    echo "| tool | Mpps | tcpa end-to-end (one RX core) / tool |"
+    echo "|---|---:|---:|"
+    echo "| tcpa | $tcpa100k | 1 |"
+    echo "| tshark -r (TCP analysis on) | $tshark_mpps | $(python3 -c "print(f'{$tcpa100k / $tshark_mpps:.0f}')") |"
+    if [ "$suri_mpps" != n/a ]; then
+        echo "| suricata -r --runmode single | $suri_mpps | $(python3 -c "print(f'{$tcpa100k / $suri_mpps:.0f}')") |"
+    fi
+} | tee "$OUT/results.md"

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for lib/endpoint: the per-endpoint table (find or add, roles,
+ * full table), the keys built from a flow, and the state counters moved by
+ * tcpa_ep_move().
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpa_endpoint.h"
+
+static unsigned int n_pass;
+static unsigned int n_fail;
+static unsigned int cur_fail;
+
+#define CHECK(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: %s: check failed: %s\n", \
+			__FILE__, __LINE__, __func__, #c); \
+		cur_fail++; \
+	} \
+} while (0)
+
+#define CHECK_EQ(a, b) do { \
+	unsigned long long a_ = (unsigned long long)(a); \
+	unsigned long long b_ = (unsigned long long)(b); \
+	if (a_ != b_) { \
+		fprintf(stderr, "%s:%d: %s: %s == %llu (0x%llx), expected %s == %llu (0x%llx)\n", \
+			__FILE__, __LINE__, __func__, #a, a_, a_, #b, b_, b_); \
+		cur_fail++; \
+	} \
+} while (0)
+
+#define RUN(fn) do { \
+	cur_fail = 0; \
+	fn(); \
+	if (cur_fail == 0) { \
+		n_pass++; \
+	} else { \
+		n_fail++; \
+		fprintf(stderr, "FAIL %s (%u checks)\n", #fn, cur_fail); \
+	} \
+} while (0)
+
+static struct tcpa_hash_secret secret;
+
+static struct tcpa_ep_table *
+table_new(uint32_t cap, void **mem)
+{
+	size_t sz = tcpa_ep_table_memsize(cap);
+	struct tcpa_ep_table *t;
+
+	if (sz == 0) {
+		*mem = NULL;
+		return NULL;
+	}
+	*mem = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+	if (*mem == NULL)
+		exit(2);
+	memset(*mem, 0x5a, sz);     /* init must not rely on zeroed memory */
+	t = tcpa_ep_table_init(*mem, cap, &secret);
+	if (t == NULL) {
+		fprintf(stderr, "tcpa_ep_table_init(%u) failed\n", cap);
+		exit(2);
+	}
+	return t;
+}
+
+static void
+ip4(struct tcpa_ip *ip, uint32_t a)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->b[10] = 0xff;
+	ip->b[11] = 0xff;
+	ip->b[12] = (uint8_t)(a >> 24);
+	ip->b[13] = (uint8_t)(a >> 16);
+	ip->b[14] = (uint8_t)(a >> 8);
+	ip->b[15] = (uint8_t)a;
+}
+
+static void
+key(struct tcpa_ep_key *k, uint32_t addr, uint16_t port, uint8_t role, uint32_t vlan)
+{
+	memset(k, 0, sizeof(*k));
+	ip4(&k->ip, addr);
+	k->port = port;
+	k->role = role;
+	k->vlan = vlan;
+}
+
+static void
+test_memsize_init(void)
+{
+	void *mem;
+
+	CHECK_EQ(tcpa_ep_table_memsize(0), 0);
+	CHECK_EQ(tcpa_ep_table_memsize((1U << 28) + 1), 0);
+	CHECK(tcpa_ep_table_memsize(1) >= sizeof(struct tcpa_ep));
+	CHECK(tcpa_ep_table_memsize(1000) >= 1000 * sizeof(struct tcpa_ep));
+	CHECK_EQ(sizeof(struct tcpa_ep) % 64, 0);
+
+	mem = aligned_alloc(64, tcpa_ep_table_memsize(16) + 64);
+	if (mem == NULL)
+		exit(2);
+	errno = 0;
+	CHECK(tcpa_ep_table_init((uint8_t *)mem + 4, 16, &secret) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(tcpa_ep_table_init(mem, 0, &secret) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(tcpa_ep_table_init(mem, 16, NULL) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(tcpa_ep_table_init(NULL, 16, &secret) == NULL);
+	{
+		struct tcpa_ep_table *t = tcpa_ep_table_init(mem, 16, &secret);
+
+		CHECK(t != NULL);
+		if (t != NULL) {
+			CHECK_EQ(tcpa_ep_count(t), 0);
+			CHECK(tcpa_ep_slots(t) >= 16);
+			for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++)
+				CHECK_EQ(tcpa_ep_at(t, i)->used, 0);
+		}
+	}
+	free(mem);
+}
+
+static void
+test_get(void)
+{
+	struct tcpa_ep_key k, k2;
+	struct tcpa_ep_table *t;
+	uint32_t a, b;
+	void *mem;
+
+	t = table_new(1024, &mem);
+	key(&k, 0x0a000002, 80, TCPA_EP_SERVER, 0);
+	a = tcpa_ep_get(t, &k);
+	CHECK(a >= 1 && a <= tcpa_ep_slots(t));
+	CHECK_EQ(tcpa_ep_count(t), 1);
+	/* Same key, same index, no new record. */
+	CHECK_EQ(tcpa_ep_get(t, &k), a);
+	k2 = k;
+	CHECK_EQ(tcpa_ep_get(t, &k2), a);
+	CHECK_EQ(tcpa_ep_count(t), 1);
+	/* The record holds the key, published, counters zero. */
+	CHECK(memcmp(&tcpa_ep_at(t, a)->key, &k, sizeof(k)) == 0);
+	CHECK_EQ(tcpa_ep_at(t, a)->used, 1);
+	CHECK_EQ(tcpa_ep_at(t, a)->conns, 0);
+	for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+		CHECK_EQ(tcpa_ep_at(t, a)->states[s], 0);
+	for (unsigned x = 0; x < TCPA_ANOM_MAX; x++)
+		CHECK_EQ(tcpa_ep_at(t, a)->anom[x], 0);
+
+	/* Other port, other address, other vlan: other records. */
+	key(&k2, 0x0a000002, 443, TCPA_EP_SERVER, 0);
+	b = tcpa_ep_get(t, &k2);
+	CHECK(b != 0 && b != a);
+	key(&k2, 0x0a000003, 80, TCPA_EP_SERVER, 0);
+	CHECK(tcpa_ep_get(t, &k2) != a);
+	key(&k2, 0x0a000002, 80, TCPA_EP_SERVER, 7);
+	CHECK(tcpa_ep_get(t, &k2) != a);
+	CHECK_EQ(tcpa_ep_count(t), 4);
+	CHECK_EQ(tcpa_ep_get(t, &k), a);
+	CHECK_EQ(tcpa_ep_count(t), 4);
+
+	/* Many keys: each gets its own index, found again. */
+	{
+		enum { N = 900 };
+		uint32_t idx[N];
+
+		for (unsigned i = 0; i < N; i++) {
+			key(&k2, 0xac100000 + i, (uint16_t)(1000 + i % 7), TCPA_EP_SERVER, 0);
+			idx[i] = tcpa_ep_get(t, &k2);
+			CHECK(idx[i] != 0);
+		}
+		for (unsigned i = 0; i < N; i++) {
+			key(&k2, 0xac100000 + i, (uint16_t)(1000 + i % 7), TCPA_EP_SERVER, 0);
+			CHECK_EQ(tcpa_ep_get(t, &k2), idx[i]);
+			for (unsigned j = 0; j < i; j += 97)
+				CHECK(idx[j] != idx[i]);
+		}
+		CHECK_EQ(tcpa_ep_count(t), 4 + N);
+	}
+	free(mem);
+}
+
+static void
+test_roles(void)
+{
+	struct tcpa_ep_key kc, ks, ks0;
+	struct tcpa_ep_table *t;
+	uint32_t c, s, s0;
+	void *mem;
+
+	t = table_new(64, &mem);
+	/* One host, as a client (port 0) and as a server on port 8080. */
+	key(&kc, 0x0a000001, 0, TCPA_EP_CLIENT, 0);
+	key(&ks, 0x0a000001, 8080, TCPA_EP_SERVER, 0);
+	/* Same bytes but the role: still distinct (a server on port 0 is odd, not equal). */
+	key(&ks0, 0x0a000001, 0, TCPA_EP_SERVER, 0);
+	c = tcpa_ep_get(t, &kc);
+	s = tcpa_ep_get(t, &ks);
+	s0 = tcpa_ep_get(t, &ks0);
+	CHECK(c != 0 && s != 0 && s0 != 0);
+	CHECK(c != s && c != s0 && s != s0);
+	CHECK_EQ(tcpa_ep_at(t, c)->key.role, TCPA_EP_CLIENT);
+	CHECK_EQ(tcpa_ep_at(t, s)->key.role, TCPA_EP_SERVER);
+	CHECK_EQ(tcpa_ep_at(t, s)->key.port, 8080);
+	CHECK_EQ(tcpa_ep_count(t), 3);
+	free(mem);
+}
+
+static void
+test_key_of(void)
+{
+	struct tcpa_flow f;
+	struct tcpa_ep_key k;
+
+	memset(&f, 0, sizeof(f));
+	ip4(&f.key.ip[0], 0x0a000001);
+	ip4(&f.key.ip[1], 0x0a000002);
+	f.key.port[0] = 40000;
+	f.key.port[1] = 80;
+	f.key.vlan = 42;
+	memset(&k, 0xff, sizeof(k));
+	tcpa_ep_key_of(&f, 1, TCPA_EP_SERVER, &k);
+	CHECK(memcmp(&k.ip, &f.key.ip[1], sizeof(k.ip)) == 0);
+	CHECK_EQ(k.port, 80);
+	CHECK_EQ(k.role, TCPA_EP_SERVER);
+	CHECK_EQ(k.vlan, 42);
+	CHECK_EQ(k.pad, 0);
+	memset(&k, 0xff, sizeof(k));
+	tcpa_ep_key_of(&f, 0, TCPA_EP_CLIENT, &k);
+	CHECK(memcmp(&k.ip, &f.key.ip[0], sizeof(k.ip)) == 0);
+	/* A client is its address: the ephemeral port is not part of it. */
+	CHECK_EQ(k.port, 0);
+	CHECK_EQ(k.role, TCPA_EP_CLIENT);
+	CHECK_EQ(k.vlan, 42);
+	CHECK_EQ(k.pad, 0);
+	/* Two connections from one client share the client record key. */
+	{
+		struct tcpa_ep_key k2;
+
+		f.key.port[0] = 40001;
+		tcpa_ep_key_of(&f, 0, TCPA_EP_CLIENT, &k2);
+		CHECK(memcmp(&k, &k2, sizeof(k)) == 0);
+	}
+}
+
+/* Capacity @cap: at least @cap distinct keys fit, then the table says full. */
+static void
+full_at(uint32_t cap)
+{
+	struct tcpa_ep_table *t;
+	struct tcpa_ep_key k;
+	uint32_t n = 0, first0 = 0;
+	void *mem;
+
+	t = table_new(cap, &mem);
+	for (uint32_t i = 0; i < tcpa_ep_slots(t) + 10; i++) {
+		uint32_t x;
+
+		key(&k, 0x0b000000 + i, 80, TCPA_EP_SERVER, 0);
+		x = tcpa_ep_get(t, &k);
+		if (x == 0) {
+			if (first0 == 0)
+				first0 = i + 1;
+			continue;
+		}
+		CHECK(first0 == 0);     /* no add succeeds after a refusal */
+		n++;
+	}
+	if (n < cap)
+		fprintf(stderr, "  capacity %u: only %u records fit\n", cap, n);
+	CHECK(n >= cap);
+	CHECK(first0 != 0);
+	CHECK_EQ(tcpa_ep_count(t), n);
+	/* Full: known keys are still found, new ones refused. */
+	for (uint32_t i = 0; i < n; i++) {
+		key(&k, 0x0b000000 + i, 80, TCPA_EP_SERVER, 0);
+		CHECK(tcpa_ep_get(t, &k) != 0);
+	}
+	key(&k, 0x0c000000, 80, TCPA_EP_SERVER, 0);
+	CHECK_EQ(tcpa_ep_get(t, &k), 0);
+	CHECK_EQ(tcpa_ep_count(t), n);
+	/* Walking the slots finds each record once. */
+	{
+		uint32_t used = 0;
+
+		for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++)
+			used += tcpa_ep_at(t, i)->used != 0;
+		CHECK_EQ(used, n);
+	}
+	free(mem);
+}
+
+static void
+test_full(void)
+{
+	full_at(1);
+	full_at(2);
+	full_at(3);
+	full_at(8);
+	full_at(10);
+	full_at(16);
+	full_at(100);
+	full_at(1024);
+}
+
+static void
+test_move(void)
+{
+	struct tcpa_ep_table *t;
+	struct tcpa_ep_key k;
+	struct tcpa_ep *e;
+	uint32_t i;
+	void *mem;
+
+	t = table_new(16, &mem);
+	key(&k, 0x0a000002, 80, TCPA_EP_SERVER, 0);
+	i = tcpa_ep_get(t, &k);
+	e = tcpa_ep_at(t, i);
+	/* Three connections appear in SYN_RECEIVED (as the engine binds them). */
+	e->states[TCPA_TCP_ST_SYN_RECEIVED] = 3;
+	tcpa_ep_move(t, i, TCPA_TCP_ST_SYN_RECEIVED, TCPA_TCP_ST_ESTABLISHED);
+	tcpa_ep_move(t, i, TCPA_TCP_ST_SYN_RECEIVED, TCPA_TCP_ST_ESTABLISHED);
+	CHECK_EQ(e->states[TCPA_TCP_ST_SYN_RECEIVED], 1);
+	CHECK_EQ(e->states[TCPA_TCP_ST_ESTABLISHED], 2);
+	tcpa_ep_move(t, i, TCPA_TCP_ST_ESTABLISHED, TCPA_TCP_ST_CLOSE_WAIT);
+	CHECK_EQ(e->states[TCPA_TCP_ST_ESTABLISHED], 1);
+	CHECK_EQ(e->states[TCPA_TCP_ST_CLOSE_WAIT], 1);
+	/* Same state: nothing moves. */
+	tcpa_ep_move(t, i, TCPA_TCP_ST_CLOSE_WAIT, TCPA_TCP_ST_CLOSE_WAIT);
+	CHECK_EQ(e->states[TCPA_TCP_ST_CLOSE_WAIT], 1);
+	/* Index 0 (no record: table was full) is ignored. */
+	tcpa_ep_move(t, 0, TCPA_TCP_ST_ESTABLISHED, TCPA_TCP_ST_CLOSED);
+	CHECK_EQ(e->states[TCPA_TCP_ST_ESTABLISHED], 1);
+	CHECK_EQ(e->states[TCPA_TCP_ST_CLOSED], 0);
+	{
+		uint32_t sum = 0;
+
+		for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+			sum += e->states[s];
+		CHECK_EQ(sum, 3);
+	}
+	/* Other records untouched. */
+	for (uint32_t j = 1; j <= tcpa_ep_slots(t); j++) {
+		if (j == i)
+			continue;
+		for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+			CHECK_EQ(tcpa_ep_at(t, j)->states[s], 0);
+	}
+	free(mem);
+}
+
+static void
+test_anom_names(void)
+{
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++) {
+		CHECK(strcmp(tcpa_anom_name(a), "?") != 0);
+		CHECK(strcmp(tcpa_anom_help(a), "?") != 0);
+	}
+	CHECK(strcmp(tcpa_anom_name(TCPA_ANOM_close_wait_stuck), "close_wait_stuck") == 0);
+	CHECK(strcmp(tcpa_anom_name(TCPA_ANOM_nagle_delay), "nagle_delay") == 0);
+	CHECK(strcmp(tcpa_anom_name(TCPA_ANOM_MAX), "?") == 0);
+}
+
+int
+main(void)
+{
+	tcpa_hash_secret_init(&secret, 7);
+
+	RUN(test_memsize_init);
+	RUN(test_get);
+	RUN(test_roles);
+	RUN(test_key_of);
+	RUN(test_full);
+	RUN(test_move);
+	RUN(test_anom_names);
+
+	printf("endpoint: %u passed, %u failed\n", n_pass, n_fail);
+	return n_fail == 0 ? 0 : 1;
+}

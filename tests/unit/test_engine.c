@@ -1,0 +1,1010 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for lib/engine: whole connections fed through
+ * tcpa_engine_input_burst(), checked against the endpoint table (the ss
+ * view) and the engine's counters: new, midstream, closed, expired and
+ * evicted flows, and the anomalies the state machine reports.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpa_engine.h"
+#include "tcpa_tcp.h"
+
+static unsigned int n_pass;
+static unsigned int n_fail;
+static unsigned int cur_fail;
+
+#define CHECK(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: %s: check failed: %s\n", \
+			__FILE__, __LINE__, __func__, #c); \
+		cur_fail++; \
+	} \
+} while (0)
+
+#define CHECK_EQ(a, b) do { \
+	unsigned long long a_ = (unsigned long long)(a); \
+	unsigned long long b_ = (unsigned long long)(b); \
+	if (a_ != b_) { \
+		fprintf(stderr, "%s:%d: %s: %s == %llu (0x%llx), expected %s == %llu (0x%llx)\n", \
+			__FILE__, __LINE__, __func__, #a, a_, a_, #b, b_, b_); \
+		cur_fail++; \
+	} \
+} while (0)
+
+#define RUN(fn) do { \
+	cur_fail = 0; \
+	fn(); \
+	if (cur_fail == 0) { \
+		n_pass++; \
+	} else { \
+		n_fail++; \
+		fprintf(stderr, "FAIL %s (%u checks)\n", #fn, cur_fail); \
+	} \
+} while (0)
+
+#define F_S TCPA_TCP_SYN
+#define F_A TCPA_TCP_ACK
+#define F_F TCPA_TCP_FIN
+#define F_R TCPA_TCP_RST
+#define F_P TCPA_TCP_PSH
+
+#define CLI 0
+#define SRV 1
+
+#define MS TCPA_NS_PER_MS
+#define SEC TCPA_NS_PER_S
+
+/* Idle timeouts (ms) by class; TIME_WAIT's is time_wait_s. */
+#define TMO_CLOSED 60000
+#define TMO_EMBRYONIC 3000
+#define TMO_TIME_WAIT 60000
+#define TMO_CLOSING 30000
+#define TMO_ESTABLISHED 600000
+
+/* ---- engine and packet time ---- */
+
+struct eng {
+	void *mem;
+	struct tcpa_engine *e;
+	struct tcpa_engine_conf conf;
+	uint64_t now;           /* packet time of the next segment, ns */
+	/* A burst being built (see queue()/flush()). */
+	struct tcpa_pkt burst[TCPA_BURST];
+	uint16_t nb;
+	bool queueing;
+};
+
+/* 2023-11-14T22:13:20Z: a realistic capture time. */
+#define T0 (1700000000ULL * SEC)
+
+static void
+eng_open(struct eng *x, uint32_t flows, uint32_t endpoints, uint64_t t0)
+{
+	size_t sz;
+
+	memset(x, 0, sizeof(*x));
+	x->conf.flows = flows;
+	x->conf.endpoints = endpoints;
+	x->conf.timeout_ms[TCPA_FLOW_TMO_CLOSED] = TMO_CLOSED;
+	x->conf.timeout_ms[TCPA_FLOW_TMO_EMBRYONIC] = TMO_EMBRYONIC;
+	x->conf.timeout_ms[TCPA_FLOW_TMO_TIME_WAIT] = TMO_TIME_WAIT;
+	x->conf.timeout_ms[TCPA_FLOW_TMO_CLOSING] = TMO_CLOSING;
+	x->conf.timeout_ms[TCPA_FLOW_TMO_ESTABLISHED] = TMO_ESTABLISHED;
+	tcpa_hash_secret_init(&x->conf.secret, 1234);
+	sz = tcpa_engine_memsize(&x->conf);
+	if (sz == 0) {
+		fprintf(stderr, "tcpa_engine_memsize: 0\n");
+		exit(2);
+	}
+	x->mem = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+	if (x->mem == NULL)
+		exit(2);
+	memset(x->mem, 0xc3, sz);
+	x->e = tcpa_engine_init(x->mem, &x->conf);
+	if (x->e == NULL) {
+		fprintf(stderr, "tcpa_engine_init failed\n");
+		exit(2);
+	}
+	x->now = t0;
+}
+
+static void
+eng_close(struct eng *x)
+{
+	free(x->mem);
+}
+
+static void
+flush(struct eng *x)
+{
+	if (x->nb != 0)
+		CHECK_EQ(tcpa_engine_input_burst(x->e, x->burst, x->nb), x->nb);
+	x->nb = 0;
+	x->queueing = false;
+}
+
+/* Segments until flush() go into one burst. */
+static void
+queue(struct eng *x)
+{
+	x->queueing = true;
+}
+
+static void
+put(struct eng *x, const struct tcpa_pkt *p)
+{
+	x->burst[x->nb++] = *p;
+	if (!x->queueing || x->nb == TCPA_BURST) {
+		bool q = x->queueing;
+
+		flush(x);
+		x->queueing = q;
+	}
+}
+
+/* ---- connections ---- */
+
+struct conn {
+	struct tcpa_ip ip[2];
+	uint16_t port[2];
+	uint32_t nxt[2];
+	uint8_t rxc;
+};
+
+static void
+ip4(struct tcpa_ip *ip, uint32_t a)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->b[10] = 0xff;
+	ip->b[11] = 0xff;
+	ip->b[12] = (uint8_t)(a >> 24);
+	ip->b[13] = (uint8_t)(a >> 16);
+	ip->b[14] = (uint8_t)(a >> 8);
+	ip->b[15] = (uint8_t)a;
+}
+
+static void
+conn_init(struct conn *c, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport)
+{
+	memset(c, 0, sizeof(*c));
+	ip4(&c->ip[CLI], caddr);
+	ip4(&c->ip[SRV], saddr);
+	c->port[CLI] = cport;
+	c->port[SRV] = sport;
+	c->nxt[CLI] = 1000000 + cport * 7U;
+	c->nxt[SRV] = 3000000 + sport * 13U + cport;
+}
+
+/* Next segment of @who, 1 ms after the previous one. */
+static void
+seg_at(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len, uint32_t seq,
+		uint32_t ack)
+{
+	struct tcpa_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.src = c->ip[who];
+	p.dst = c->ip[!who];
+	p.sport = c->port[who];
+	p.dport = c->port[!who];
+	p.seq = seq;
+	p.ack = (flags & F_A) ? ack : 0;
+	p.tcp_flags = flags;
+	p.payload_len = len;
+	p.win = 65535;
+	p.family = 4;
+	p.wire_len = 54 + len;
+	p.rxc = c->rxc;
+	p.ts = x->now;
+	tcpa_engine_hash(&p, &x->conf.secret);
+	x->now += MS;
+	put(x, &p);
+}
+
+static void
+seg(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len)
+{
+	uint32_t seq = c->nxt[who];
+
+	c->nxt[who] += len + ((flags & F_S) ? 1 : 0) + ((flags & F_F) ? 1 : 0);
+	seg_at(x, c, who, flags, len, seq, c->nxt[!who]);
+}
+
+static void
+handshake(struct eng *x, struct conn *c)
+{
+	seg(x, c, CLI, F_S, 0);
+	seg(x, c, SRV, F_S | F_A, 0);
+	seg(x, c, CLI, F_A, 0);
+}
+
+static void
+request_response(struct eng *x, struct conn *c)
+{
+	seg(x, c, CLI, F_A | F_P, 200);
+	seg(x, c, SRV, F_A, 0);
+	seg(x, c, SRV, F_A | F_P, 1400);
+	seg(x, c, CLI, F_A, 0);
+}
+
+static void
+client_close(struct eng *x, struct conn *c)
+{
+	seg(x, c, CLI, F_F | F_A, 0);
+	seg(x, c, SRV, F_A, 0);
+	seg(x, c, SRV, F_F | F_A, 0);
+	seg(x, c, CLI, F_A, 0);
+}
+
+/* ---- the endpoint view ---- */
+
+static struct tcpa_ep *
+ep_find(struct eng *x, uint32_t addr, uint16_t port, unsigned role)
+{
+	struct tcpa_ep_table *t = tcpa_engine_endpoints(x->e);
+	struct tcpa_ep_key k;
+
+	memset(&k, 0, sizeof(k));
+	ip4(&k.ip, addr);
+	k.port = role == TCPA_EP_SERVER ? port : 0;
+	k.role = (uint8_t)role;
+	for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++) {
+		struct tcpa_ep *e = tcpa_ep_at(t, i);
+
+		if (e->used != 0 && memcmp(&e->key, &k, sizeof(k)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static uint32_t
+ep_state(struct eng *x, uint32_t addr, uint16_t port, unsigned role, unsigned st)
+{
+	struct tcpa_ep *e = ep_find(x, addr, port, role);
+
+	return e != NULL ? e->states[st] : 0;
+}
+
+static uint64_t
+ep_anom(struct eng *x, uint32_t addr, uint16_t port, unsigned role, unsigned a)
+{
+	struct tcpa_ep *e = ep_find(x, addr, port, role);
+
+	return e != NULL ? e->anom[a] : 0;
+}
+
+/* Sum of live states over all records, optionally of one role only. */
+static uint64_t
+states_sum(struct eng *x, int role)
+{
+	struct tcpa_ep_table *t = tcpa_engine_endpoints(x->e);
+	uint64_t sum = 0;
+
+	for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++) {
+		struct tcpa_ep *e = tcpa_ep_at(t, i);
+
+		if (e->used == 0 || (role >= 0 && e->key.role != role))
+			continue;
+		for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++) {
+			/* A negative count shows up as a huge one. */
+			CHECK(e->states[s] < 0x80000000U);
+			sum += e->states[s];
+		}
+	}
+	return sum;
+}
+
+static uint64_t
+conns_sum(struct eng *x, int role)
+{
+	struct tcpa_ep_table *t = tcpa_engine_endpoints(x->e);
+	uint64_t sum = 0;
+
+	for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++) {
+		struct tcpa_ep *e = tcpa_ep_at(t, i);
+
+		if (e->used != 0 && e->key.role == role)
+			sum += e->conns;
+	}
+	return sum;
+}
+
+/* Per-state totals over the flows in the table, by role, from the flows themselves. */
+struct walk {
+	uint32_t st[2][TCPA_TCP_ST_MAX];
+	uint32_t n;
+};
+
+static int
+walk_cb(void *arg, struct tcpa_flow *f)
+{
+	struct walk *w = arg;
+
+	w->n++;
+	w->st[CLI][f->half[f->cli].state]++;
+	w->st[SRV][f->half[!f->cli].state]++;
+	return 0;
+}
+
+/* Set by tests that restart connections on a live tuple with a new ISN. */
+static bool restarts_seen;
+
+/*
+ * The invariants: every flow in the table counted once per side, in the
+ * states its halves hold; the gauge equals the table's count.
+ */
+static void
+check_consistent(struct eng *x)
+{
+	struct tcpa_flow_table *ft = tcpa_engine_flows(x->e);
+	struct tcpa_stats *st = tcpa_engine_stats(x->e);
+	struct tcpa_ep_table *t = tcpa_engine_endpoints(x->e);
+	struct walk w;
+	uint32_t by[2][TCPA_TCP_ST_MAX];
+
+	memset(&w, 0, sizeof(w));
+	memset(by, 0, sizeof(by));
+	tcpa_flow_foreach(ft, walk_cb, &w);
+	CHECK_EQ(w.n, tcpa_flow_count(ft));
+	CHECK_EQ(st->flows_active, tcpa_flow_count(ft));
+	if (st->ep_full == 0)
+		CHECK_EQ(states_sum(x, -1), 2ULL * tcpa_flow_count(ft));
+	for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++) {
+		struct tcpa_ep *e = tcpa_ep_at(t, i);
+
+		if (e->used == 0)
+			continue;
+		for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+			by[e->key.role == TCPA_EP_SERVER ? SRV : CLI][s] += e->states[s];
+	}
+	if (st->ep_full == 0) {
+		for (unsigned r = 0; r < 2; r++)
+			for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+				CHECK_EQ(by[r][s], w.st[r][s]);
+	}
+	/*
+	 * Every connection that started is in the table or left it one way;
+	 * a connection restarted on its tuple (tuple reuse, new ISN) shares
+	 * the flow entry with its predecessor, hence >=.
+	 */
+	CHECK(st->flows_new >= (uint64_t)tcpa_flow_count(ft) + st->flows_closed +
+		st->flow_expired + st->flow_evicted);
+	if (st->anom[TCPA_ANOM_tuple_reuse] == 0 && !restarts_seen)
+		CHECK_EQ(st->flows_new, tcpa_flow_count(ft) + st->flows_closed +
+			st->flow_expired + st->flow_evicted);
+}
+
+/* Age in steps of @step_ms until @until (ns), as the dataplane loop would. */
+static void
+age_to(struct eng *x, uint64_t until, uint32_t step_ms)
+{
+	uint64_t t = tcpa_engine_now(x->e);
+
+	while (t < until) {
+		t += (uint64_t)step_ms * MS;
+		if (t > until)
+			t = until;
+		/* A few calls per step: the budget is TCPA_AGE_STEP per call. */
+		for (unsigned i = 0; i < 4; i++)
+			tcpa_engine_age(x->e, t);
+	}
+	x->now = until;
+}
+
+#define CADDR 0x0a000001U
+#define SADDR 0x0a000002U
+
+/* ---- tests ---- */
+
+static void
+test_init(void)
+{
+	struct tcpa_engine_conf c;
+	void *mem;
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(tcpa_engine_memsize(&c), 0);
+	c.flows = 16;
+	CHECK_EQ(tcpa_engine_memsize(&c), 0);
+	c.endpoints = 16;
+	CHECK(tcpa_engine_memsize(&c) > 0);
+	mem = aligned_alloc(64, tcpa_engine_memsize(&c) + 64);
+	if (mem == NULL)
+		exit(2);
+	CHECK(tcpa_engine_init((uint8_t *)mem + 8, &c) == NULL);
+	CHECK(tcpa_engine_init(mem, &c) != NULL);
+	free(mem);
+	/* ns -> ms. */
+	CHECK_EQ(tcpa_ns_to_ms(0), 0);
+	CHECK_EQ(tcpa_ns_to_ms(999999), 0);
+	CHECK_EQ(tcpa_ns_to_ms(1000000), 1);
+	CHECK_EQ(tcpa_ns_to_ms(T0), (uint32_t)(T0 / MS));
+}
+
+static void
+test_one_connection(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+	struct tcpa_ep *se, *ce;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	CHECK_EQ(st->flows_new, 1);
+	CHECK_EQ(st->flows_active, 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_SYN_SENT), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 1);
+	check_consistent(&x);
+	seg(&x, &c, SRV, F_S | F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_SYN_RECEIVED), 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_ESTABLISHED), 1);
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	check_consistent(&x);
+	request_response(&x, &c);
+	client_close(&x, &c);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 0);
+	check_consistent(&x);
+	se = ep_find(&x, SADDR, 80, TCPA_EP_SERVER);
+	ce = ep_find(&x, CADDR, 0, TCPA_EP_CLIENT);
+	CHECK(se != NULL && ce != NULL);
+	if (se != NULL && ce != NULL) {
+		CHECK_EQ(se->conns, 1);
+		CHECK_EQ(ce->conns, 1);
+	}
+	/* Only the two records; no server record for the client's port. */
+	CHECK_EQ(tcpa_ep_count(tcpa_engine_endpoints(x.e)), 2);
+	CHECK(ep_find(&x, CADDR, 40000, TCPA_EP_SERVER) == NULL);
+	CHECK_EQ(st->tcp_pkts, 3 + 4 + 4);
+	CHECK_EQ(st->midstream, 0);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	CHECK_EQ(st->wrong_core, 0);
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		CHECK_EQ(st->anom[a], 0);
+	CHECK_EQ(st->first_ts, T0);
+	CHECK_EQ(st->last_ts, T0 + 10 * MS);
+	CHECK_EQ(tcpa_engine_now(x.e), T0 + 10 * MS);
+	eng_close(&x);
+}
+
+static void
+test_close_wait_leak(void)
+{
+	struct eng x;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/* A proxy (client) and a backend that never close()s after EOF. */
+	for (unsigned i = 0; i < 30; i++) {
+		struct conn c;
+
+		conn_init(&c, CADDR, (uint16_t)(40000 + i), SADDR, 8080);
+		handshake(&x, &c);
+		request_response(&x, &c);
+		seg(&x, &c, CLI, F_F | F_A, 0);
+		seg(&x, &c, SRV, F_A, 0);
+		check_consistent(&x);
+	}
+	CHECK_EQ(st->flows_new, 30);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 30);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_FIN_WAIT_2), 30);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 0);
+	CHECK_EQ(ep_find(&x, SADDR, 8080, TCPA_EP_SERVER)->conns, 30);
+	CHECK_EQ(ep_find(&x, CADDR, 0, TCPA_EP_CLIENT)->conns, 30);
+	CHECK_EQ(tcpa_ep_count(tcpa_engine_endpoints(x.e)), 2);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	/* Well past the closing and TIME_WAIT timeouts: the leak stays tracked. */
+	age_to(&x, x.now + 120 * SEC, 50);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 30);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 30);
+	CHECK_EQ(st->flow_expired, 0);
+	check_consistent(&x);
+	/* Five of them finally close: LAST_ACK, then CLOSED / TIME_WAIT. */
+	for (unsigned i = 0; i < 5; i++) {
+		struct conn c;
+
+		conn_init(&c, CADDR, (uint16_t)(40000 + i), SADDR, 8080);
+		/* Rebuild the sequence numbers the flow reached. */
+		c.nxt[CLI] += 1 + 200 + 1;
+		c.nxt[SRV] += 1 + 1400;
+		seg(&x, &c, SRV, F_F | F_A, 0);
+		seg(&x, &c, CLI, F_A, 0);
+	}
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 25);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 5);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 5);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_FIN_WAIT_2), 25);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+time_wait_expiry_at(uint64_t t0)
+{
+	struct eng x;
+	struct tcpa_stats *st;
+	uint64_t closed_at;
+
+	eng_open(&x, 1024, 256, t0);
+	st = tcpa_engine_stats(x.e);
+	for (unsigned i = 0; i < 20; i++) {
+		struct conn c;
+
+		conn_init(&c, CADDR, (uint16_t)(50000 + i), SADDR, 443);
+		handshake(&x, &c);
+		request_response(&x, &c);
+		client_close(&x, &c);
+	}
+	closed_at = x.now - MS;     /* the last segment */
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 20);
+	CHECK_EQ(ep_state(&x, SADDR, 443, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 20);
+	/* One second before time_wait_s after the first close: all still there. */
+	age_to(&x, t0 + (TMO_TIME_WAIT - 1000) * MS, 20);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 20);
+	CHECK_EQ(st->flows_closed, 0);
+	/* time_wait_s after the last close (+ a tick): all gone. */
+	age_to(&x, closed_at + TMO_TIME_WAIT * MS + 100 * MS, 20);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 0);
+	CHECK_EQ(ep_state(&x, SADDR, 443, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 0);
+	CHECK_EQ(st->flows_closed, 20);
+	CHECK_EQ(st->flow_expired, 0);
+	CHECK_EQ(st->flows_active, 0);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 0);
+	/* Records stay (history), with no live connection. */
+	CHECK_EQ(ep_find(&x, CADDR, 0, TCPA_EP_CLIENT)->conns, 20);
+	CHECK_EQ(states_sum(&x, -1), 0);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_time_wait_expiry(void)
+{
+	time_wait_expiry_at(T0);
+	/* Packet time in ms crosses 2^32 while the flows wait. */
+	time_wait_expiry_at(((uint64_t)396 << 32) * MS - 30 * SEC);
+}
+
+static void
+test_expired_open(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/* An open connection gone silent, and an unanswered SYN. */
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	handshake(&x, &c);
+	conn_init(&c, CADDR, 40001, SADDR, 81);
+	seg(&x, &c, CLI, F_S, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 81, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 1);
+	age_to(&x, x.now + (TMO_EMBRYONIC + 200) * MS, 10);
+	CHECK_EQ(st->flow_expired, 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_SYN_SENT), 0);
+	CHECK_EQ(ep_state(&x, SADDR, 81, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	age_to(&x, x.now + TMO_ESTABLISHED * MS, 100);
+	CHECK_EQ(st->flow_expired, 2);
+	CHECK_EQ(st->flows_closed, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 0);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_refused(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	for (unsigned i = 0; i < 3; i++) {
+		conn_init(&c, CADDR, (uint16_t)(40000 + i), SADDR, 5432);
+		seg(&x, &c, CLI, F_S, 0);
+		seg_at(&x, &c, SRV, F_R | F_A, 0, 0, c.nxt[CLI]);
+	}
+	CHECK_EQ(st->anom[TCPA_ANOM_conn_refused], 3);
+	CHECK_EQ(ep_anom(&x, SADDR, 5432, TCPA_EP_SERVER, TCPA_ANOM_conn_refused), 3);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_conn_refused), 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_rst_abort], 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_rst_invalid], 0);
+	CHECK_EQ(ep_state(&x, SADDR, 5432, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 3);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_CLOSED), 3);
+	CHECK_EQ(st->flows_new, 3);
+	check_consistent(&x);
+	/* A refused connection is closed: forgotten after time_wait_s as closed. */
+	age_to(&x, x.now + (TMO_CLOSED + 200) * MS, 50);
+	CHECK_EQ(st->flows_closed, 3);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_rst_abort(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	conn_init(&c, CADDR, 40000, SADDR, 3306);
+	handshake(&x, &c);
+	request_response(&x, &c);
+	/* The client aborts (SO_LINGER 0). */
+	seg_at(&x, &c, CLI, F_R | F_A, 0, c.nxt[CLI], c.nxt[SRV]);
+	CHECK_EQ(st->anom[TCPA_ANOM_rst_abort], 1);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_rst_abort), 1);
+	CHECK_EQ(ep_anom(&x, SADDR, 3306, TCPA_EP_SERVER, TCPA_ANOM_rst_abort), 0);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_CLOSED), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 3306, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 1);
+	/* An out-of-window RST from the server on another connection. */
+	conn_init(&c, CADDR, 40001, SADDR, 3306);
+	handshake(&x, &c);
+	seg_at(&x, &c, SRV, F_R, 0, c.nxt[SRV] + 10000000, 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_rst_invalid], 1);
+	CHECK_EQ(ep_anom(&x, SADDR, 3306, TCPA_EP_SERVER, TCPA_ANOM_rst_invalid), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 3306, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(st->anom[TCPA_ANOM_rst_abort], 1);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_tuple_reuse(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	handshake(&x, &c);
+	client_close(&x, &c);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 1);
+	/* Ten seconds later the same tuple again (port exhaustion). */
+	x.now += 10 * SEC;
+	c.nxt[CLI] += 1000000;
+	seg(&x, &c, CLI, F_S, 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_tuple_reuse], 1);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_tuple_reuse), 1);
+	CHECK_EQ(st->flows_new, 2);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_TIME_WAIT), 0);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_SYN_SENT), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 1);
+	seg(&x, &c, SRV, F_S | F_A, 0);
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(ep_find(&x, CADDR, 0, TCPA_EP_CLIENT)->conns, 2);
+	CHECK_EQ(ep_find(&x, SADDR, 80, TCPA_EP_SERVER)->conns, 2);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	CHECK_EQ(states_sum(&x, -1), 2);
+	eng_close(&x);
+}
+
+static void
+test_syn_retransmit(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/* The backlog is full: the client repeats its SYN twice. */
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	seg_at(&x, &c, CLI, F_S, 0, c.nxt[CLI] - 1, 0);
+	seg_at(&x, &c, CLI, F_S, 0, c.nxt[CLI] - 1, 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_syn_retransmit], 2);
+	CHECK_EQ(ep_anom(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_ANOM_syn_retransmit), 2);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_syn_retransmit), 0);
+	CHECK_EQ(st->flows_new, 1);
+	seg(&x, &c, SRV, F_S | F_A, 0);
+	seg_at(&x, &c, SRV, F_S | F_A, 0, c.nxt[SRV] - 1, c.nxt[CLI]);
+	CHECK_EQ(st->anom[TCPA_ANOM_synack_retransmit], 1);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_synack_retransmit), 1);
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(st->tcp_unexpected, 0);
+
+	/* A new ISN on the same tuple: a new connection, not a retransmission. */
+	conn_init(&c, CADDR, 40001, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	c.nxt[CLI] += 5000;
+	seg(&x, &c, CLI, F_S, 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_syn_retransmit], 2);
+	CHECK_EQ(st->anom[TCPA_ANOM_tuple_reuse], 0);
+	CHECK_EQ(st->flows_new, 3);
+	CHECK_EQ(conns_sum(&x, TCPA_EP_SERVER), st->flows_new);
+	CHECK_EQ(conns_sum(&x, TCPA_EP_CLIENT), st->flows_new);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_SYN_SENT), 1);
+	CHECK_EQ(states_sum(&x, -1), 4);
+	eng_close(&x);
+}
+
+static void
+test_midstream(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/* Picked up mid-stream: client data first. */
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	CHECK_EQ(st->midstream, 1);
+	CHECK_EQ(st->flows_new, 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_UNKNOWN), 1);
+	seg(&x, &c, SRV, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(st->midstream, 1);
+	/* The server closes; the client never does: CLOSE_WAIT on the client. */
+	seg(&x, &c, SRV, F_F | F_A, 0);
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_CLOSE_WAIT), 1);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_FIN_WAIT_2), 1);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	check_consistent(&x);
+
+	/* A second midstream flow whose first segment is the server's. */
+	conn_init(&c, CADDR, 40001, SADDR, 80);
+	seg(&x, &c, SRV, F_A | F_P, 1000);
+	CHECK_EQ(st->midstream, 2);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(ep_find(&x, SADDR, 80, TCPA_EP_SERVER)->conns, 2);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_role_change(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/*
+	 * The capture starts with the handshake's last ACK, from a client on
+	 * port 1000 to a server on port 50000: the port guess is wrong. The
+	 * server then repeats its SYN-ACK (that ACK was lost after the tap).
+	 */
+	conn_init(&c, CADDR, 1000, SADDR, 50000);
+	c.nxt[CLI]++;
+	c.nxt[SRV]++;
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(st->midstream, 1);
+	CHECK(ep_find(&x, CADDR, 1000, TCPA_EP_SERVER) != NULL);
+	CHECK_EQ(ep_state(&x, CADDR, 1000, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	seg_at(&x, &c, SRV, F_S | F_A, 0, c.nxt[SRV] - 1, c.nxt[CLI]);
+	/* Roles fixed: the live counts moved to the right records. */
+	CHECK_EQ(ep_state(&x, CADDR, 1000, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 0);
+	CHECK(ep_find(&x, SADDR, 50000, TCPA_EP_SERVER) != NULL);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(states_sum(&x, TCPA_EP_SERVER), 1);
+	CHECK_EQ(states_sum(&x, TCPA_EP_CLIENT), 1);
+	seg(&x, &c, CLI, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 50000, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	check_consistent(&x);
+	/* One connection: counted once per role, not once per guess. */
+	CHECK_EQ(conns_sum(&x, TCPA_EP_SERVER), 1);
+	CHECK_EQ(conns_sum(&x, TCPA_EP_CLIENT), 1);
+	CHECK_EQ(st->flows_new, 1);
+	eng_close(&x);
+}
+
+static void
+test_one_burst(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	/* The whole handshake and a request in one burst. */
+	queue(&x);
+	handshake(&x, &c);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	flush(&x);
+	CHECK_EQ(st->flows_new, 1);
+	CHECK_EQ(st->flows_active, 1);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 1);
+	CHECK_EQ(st->tcp_pkts, 4);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_ESTABLISHED), 1);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_ESTABLISHED), 1);
+
+	/* 8 connections interleaved in bursts of 32. */
+	{
+		struct conn cc[8];
+
+		for (unsigned i = 0; i < 8; i++)
+			conn_init(&cc[i], CADDR, (uint16_t)(41000 + i), SADDR, 80);
+		queue(&x);
+		for (unsigned i = 0; i < 8; i++)
+			seg(&x, &cc[i], CLI, F_S, 0);
+		for (unsigned i = 0; i < 8; i++)
+			seg(&x, &cc[i], SRV, F_S | F_A, 0);
+		for (unsigned i = 0; i < 8; i++)
+			seg(&x, &cc[i], CLI, F_A, 0);
+		for (unsigned i = 0; i < 8; i++)
+			seg(&x, &cc[i], CLI, F_F | F_A, 0);
+		for (unsigned i = 0; i < 8; i++)
+			seg(&x, &cc[i], SRV, F_A, 0);
+		flush(&x);
+	}
+	CHECK_EQ(st->flows_new, 9);
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 8);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_FIN_WAIT_2), 8);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_wrong_core(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	handshake(&x, &c);
+	CHECK_EQ(st->wrong_core, 0);
+	c.rxc = 1;
+	seg(&x, &c, SRV, F_A | F_P, 10);
+	CHECK_EQ(st->wrong_core, 1);
+	eng_close(&x);
+}
+
+/* A tiny flow table under churn: evictions keep the counts consistent. */
+static void
+test_eviction(void)
+{
+	enum { NC = 60 };
+	struct conn c[NC];
+	struct eng x;
+	struct tcpa_stats *st;
+	uint64_t r = 0x9e3779b97f4a7c15ULL;
+
+	eng_open(&x, 8, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	restarts_seen = true;
+	for (unsigned i = 0; i < NC; i++)
+		conn_init(&c[i], CADDR + (i % 3), (uint16_t)(30000 + i), SADDR + (i % 4),
+			(uint16_t)(80 + i % 5));
+	for (unsigned step = 0; step < 3000; step++) {
+		unsigned i, what;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		i = (unsigned)(r % NC);
+		what = (unsigned)((r >> 16) % 10);
+		switch (what) {
+		case 0:
+			handshake(&x, &c[i]);
+			break;
+		case 1:
+			seg(&x, &c[i], CLI, F_S, 0);
+			break;
+		case 2:
+			request_response(&x, &c[i]);
+			break;
+		case 3:
+			seg(&x, &c[i], CLI, F_F | F_A, 0);
+			break;
+		case 4:
+			seg(&x, &c[i], SRV, F_A, 0);
+			break;
+		case 5:
+			seg(&x, &c[i], SRV, F_F | F_A, 0);
+			break;
+		case 6:
+			seg(&x, &c[i], CLI, F_A, 0);
+			break;
+		case 7:
+			seg_at(&x, &c[i], CLI, F_R, 0, c[i].nxt[CLI], 0);
+			break;
+		case 8:
+			c[i].nxt[CLI] += 100000;
+			seg(&x, &c[i], CLI, F_S, 0);
+			break;
+		default:
+			tcpa_engine_age(x.e, x.now);
+			x.now += 100 * MS;
+			break;
+		}
+		CHECK(tcpa_flow_count(tcpa_engine_flows(x.e)) <= 8);
+		check_consistent(&x);
+		if (cur_fail > 20)
+			break;
+	}
+	CHECK(st->flow_evicted > 0);
+	CHECK_EQ(st->ep_full, 0);
+	/* Everything ages out in the end; counts return to zero. */
+	age_to(&x, x.now + 2ULL * TMO_ESTABLISHED * MS, 200);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 0);
+	CHECK_EQ(states_sum(&x, -1), 0);
+	check_consistent(&x);
+	restarts_seen = false;
+	eng_close(&x);
+}
+
+/* An endpoint table too small: connections still tracked, counted as ep_full. */
+static void
+test_ep_full(void)
+{
+	struct eng x;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 4, T0);
+	st = tcpa_engine_stats(x.e);
+	for (unsigned i = 0; i < 10; i++) {
+		struct conn c;
+
+		conn_init(&c, CADDR + i, 40000, SADDR, 80);
+		handshake(&x, &c);
+		client_close(&x, &c);
+	}
+	CHECK(st->ep_full > 0);
+	CHECK_EQ(st->flows_new, 10);
+	CHECK_EQ(tcpa_flow_count(tcpa_engine_flows(x.e)), 10);
+	/* The server record exists and saw all ten. */
+	CHECK_EQ(ep_state(&x, SADDR, 80, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSED), 10);
+	CHECK(states_sum(&x, -1) <= 20);
+	age_to(&x, x.now + (TMO_TIME_WAIT + 1000) * MS, 100);
+	CHECK_EQ(states_sum(&x, -1), 0);
+	CHECK_EQ(st->flows_closed, 10);
+	eng_close(&x);
+}
+
+int
+main(void)
+{
+	RUN(test_init);
+	RUN(test_one_connection);
+	RUN(test_close_wait_leak);
+	RUN(test_time_wait_expiry);
+	RUN(test_expired_open);
+	RUN(test_refused);
+	RUN(test_rst_abort);
+	RUN(test_tuple_reuse);
+	RUN(test_syn_retransmit);
+	RUN(test_midstream);
+	RUN(test_role_change);
+	RUN(test_one_burst);
+	RUN(test_wrong_core);
+	RUN(test_eviction);
+	RUN(test_ep_full);
+
+	printf("engine: %u passed, %u failed\n", n_pass, n_fail);
+	return n_fail == 0 ? 0 : 1;
+}

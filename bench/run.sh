@@ -35,7 +35,7 @@ if [ "$(id -u)" -eq 0 ]; then
     [ "$have" -ge "$want" ] || echo "$want" >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
     mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages; mount -t hugetlbfs nodev /dev/hugepages; }
     free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-    [ "$free" -ge 2500 ] && huge=(--huge-dir /dev/hugepages -m 5000)
+    [ "$free" -ge 2500 ] && huge=(--huge-dir /dev/hugepages --huge-unlink -m 5000)
 fi
 
 hz=""

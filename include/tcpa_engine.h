@@ -68,16 +68,11 @@ struct tcpa_engine *tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c
 /** Change idle timeouts while running (control path, owner core or stopped). */
 void tcpa_engine_set_timeouts(struct tcpa_engine *e, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
 
-/** Set @p p->hash and p->side from its canonical key; returns the side. */
-static inline unsigned
+/** Set @p p->hash (symmetric: both directions of a connection agree). */
+static inline void
 tcpa_engine_hash(struct tcpa_pkt *p, const struct tcpa_hash_secret *s)
 {
-	struct tcpa_flow_key k;
-	unsigned side = tcpa_flow_key_make(p, &k);
-
-	p->hash = tcpa_flow_key_hash(&k, s);
-	p->side = (uint8_t)side;
-	return side;
+	p->hash = tcpa_flow_pkt_hash(p, s);
 }
 
 /**

@@ -20,8 +20,9 @@
 #include "tcpa_pkt.h"
 
 /**
- * Canonical flow key: the (address, port) pair that compares lower is side
- * 0, so both directions of a connection give the same key. 40 bytes.
+ * Flow key: both endpoints and the VLAN. In the table, side 0 is the
+ * sender of the flow's first segment; tcpa_flow_key_make() builds the
+ * canonical form (lower endpoint first) for code that needs one. 40 bytes.
  */
 struct tcpa_flow_key {
 	struct tcpa_ip ip[2];
@@ -88,8 +89,34 @@ tcpa_flow_key_of_side(const struct tcpa_pkt *p, unsigned side, struct tcpa_flow_
 	k->vlan = p->vlan;
 }
 
-/** Keyed 64-bit hash of a canonical key (symmetric by construction). */
+/**
+ * Keyed 64-bit hash of a key: symmetric, so the key's side order does not
+ * matter; equal to tcpa_flow_pkt_hash() of either direction's segments.
+ */
 uint64_t tcpa_flow_key_hash(const struct tcpa_flow_key *k, const struct tcpa_hash_secret *s);
+
+/** Keyed symmetric hash of a segment's 4-tuple and VLAN (no key built). */
+uint64_t tcpa_flow_pkt_hash(const struct tcpa_pkt *p, const struct tcpa_hash_secret *s);
+
+/**
+ * Which side of key @p k sent @p p: 0 or 1, or -1 if @p p is not of that
+ * flow. Compares in place: no key is built on the packet path.
+ */
+static inline int
+tcpa_flow_key_side(const struct tcpa_flow_key *k, const struct tcpa_pkt *p)
+{
+	if (k->vlan != p->vlan)
+		return -1;
+	/* struct tcpa_pkt keeps src, dst adjacent as the key keeps ip[0], ip[1]. */
+	if (k->port[0] == p->sport && k->port[1] == p->dport &&
+			memcmp(k->ip, &p->src, 2 * sizeof(struct tcpa_ip)) == 0)
+		return 0;
+	if (k->port[0] == p->dport && k->port[1] == p->sport &&
+			memcmp(&k->ip[0], &p->dst, sizeof(struct tcpa_ip)) == 0 &&
+			memcmp(&k->ip[1], &p->src, sizeof(struct tcpa_ip)) == 0)
+		return 1;
+	return -1;
+}
 
 /** Same key? */
 static inline int
@@ -205,6 +232,22 @@ void tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash);
  * once the buckets are in cache, a few segments before the lookup).
  */
 void tcpa_flow_prefetch_entry(const struct tcpa_flow_table *t, uint64_t hash);
+
+/**
+ * @return the flow @p p belongs to, or NULL; @p side receives the key side
+ *   of its sender.
+ */
+struct tcpa_flow *tcpa_flow_lookup_pkt(struct tcpa_flow_table *t, const struct tcpa_pkt *p,
+		uint64_t hash, unsigned *side);
+
+/**
+ * Look up a burst (at most TCPA_BURST segments) with the memory accesses of
+ * all of them overlapped: @p fl[i] the flow of pk[i] or NULL, @p side[i]
+ * the key side of its sender.
+ * @return the number of misses.
+ */
+uint16_t tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side);
 
 /** @return the flow with this key, or NULL. */
 struct tcpa_flow *tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_flow_key *k,

@@ -71,7 +71,7 @@ struct tcpa_ip {
 };
 
 /**
- * One parsed TCP segment. 128 bytes, so it can travel between cores by value
+ * One parsed TCP segment. 120 bytes, so it can travel between cores by value
  * in a ring and the mbuf can be freed by the core that received it.
  */
 struct tcpa_pkt {
@@ -95,9 +95,7 @@ struct tcpa_pkt {
 	uint32_t tsecr;
 	uint32_t sack[TCPA_PKT_MAX_SACK][2]; /* left, right edges */
 	uint32_t wire_len;      /* frame length, for byte totals */
-	uint8_t side;           /* key side of the sender, set with hash */
-	uint8_t pad[3];
-	uint64_t hash;          /* symmetric keyed hash, set by tcpa_flow_key_hash */
+	uint64_t hash;          /* symmetric keyed hash, set by tcpa_engine_hash */
 	uint64_t ts;            /* packet time, ns */
 };
 

@@ -95,6 +95,47 @@ void tcpa_tcp_flow_start(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned
 void tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_tcp_result *r);
 
+/** Record the window a segment advertises (scaled once both SYNs offered it). */
+static inline void
+tcpa_tcp_window(const struct tcpa_flow *f, struct tcpa_half *s, const struct tcpa_pkt *p)
+{
+	uint32_t w = p->win;
+
+	/* Scaling never applies to SYN segments, and only if both offered it. */
+	if ((f->flags & TCPA_FLOW_WSCALE) && !(p->tcp_flags & TCPA_TCP_SYN))
+		w <<= s->wscale;
+	s->win = w;
+}
+
+/**
+ * Header prediction: a plain ACK or data segment with both ends
+ * ESTABLISHED (no FIN sent, SYNs long acknowledged) changes no state; only
+ * ack, sequence, window and counters move. Most segments of a busy link
+ * take this path.
+ * @return true if the segment was fully handled, false to call
+ *   tcpa_tcp_input().
+ */
+static inline bool
+tcpa_tcp_predict(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	struct tcpa_half *s = &f->half[side];
+	uint32_t end;
+
+	if (!((p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
+			s->state == TCPA_TCP_ST_ESTABLISHED &&
+			f->half[!side].state == TCPA_TCP_ST_ESTABLISHED))
+		return false;
+	end = p->seq + p->payload_len;
+	s->ack = p->ack;
+	if ((int32_t)(end - s->nxt) > 0)
+		s->nxt = end;
+	tcpa_tcp_window(f, s, p);
+	s->flags |= TCPA_HALF_ACKED | TCPA_HALF_SEEN;
+	s->pkts++;
+	s->bytes += p->payload_len;
+	return true;
+}
+
 /** The timeout class a flow belongs in, from its endpoints' states. */
 uint8_t tcpa_tcp_tmo_class(const struct tcpa_flow *f);
 

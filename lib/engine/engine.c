@@ -3,10 +3,10 @@
  * Per-core engine: ties the flow table, the state machine and the endpoint
  * aggregation together for one RX core.
  *
- * Burst processing prefetches buckets, then entries, for the whole burst,
- * then looks up or inserts and steps the state machine in capture order
- * (so two segments of a new connection in one burst find the entry the
- * first one created).
+ * Burst processing looks up the whole burst at once (tcpa_flow_lookup_burst
+ * overlaps the cache misses), then inserts and steps the state machine in
+ * capture order (so two segments of a new connection in one burst find the
+ * entry the first one created).
  */
 #include <errno.h>
 #include <string.h>
@@ -19,6 +19,7 @@ struct TCPA_CACHE_ALIGNED tcpa_engine {
 	struct tcpa_flow_table *ft;
 	struct tcpa_ep_table *ep;
 	uint64_t now_ns;
+	uint64_t drops;         /* flows that left the table: stale-pointer guard */
 };
 
 static inline size_t
@@ -94,6 +95,7 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	uint8_t st[2] = { f->half[0].state, f->half[1].state };
 
 	ep_unbind(e, f, st);
+	e->drops++;
 	if (evicted)
 		e->st.flow_evicted++;
 	else if (f->tmo <= TCPA_FLOW_TMO_TIME_WAIT && f->tmo != TCPA_FLOW_TMO_EMBRYONIC)
@@ -160,10 +162,13 @@ account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
 }
 
 static struct tcpa_flow *
-flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, const struct tcpa_flow_key *k,
-		unsigned side, uint32_t now_ms)
+flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, unsigned side, uint32_t now_ms)
 {
-	struct tcpa_flow *f = tcpa_flow_insert(e->ft, k, p->hash, TCPA_FLOW_TMO_EMBRYONIC, now_ms);
+	struct tcpa_flow_key k;
+	struct tcpa_flow *f;
+
+	tcpa_flow_key_of_side(p, side, &k);
+	f = tcpa_flow_insert(e->ft, &k, p->hash, TCPA_FLOW_TMO_EMBRYONIC, now_ms);
 
 	e->st.flows_new++;
 	e->st.flows_active++;
@@ -175,21 +180,22 @@ flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, const struct tcpa_flow
 }
 
 static inline void
-segment(struct tcpa_engine *e, const struct tcpa_pkt *p)
+segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, unsigned side)
 {
-	struct tcpa_flow_key k;
 	struct tcpa_tcp_result r;
-	unsigned side = p->side;
 	uint32_t now_ms = tcpa_ns_to_ms(p->ts);
-	struct tcpa_flow *f;
 	struct tcpa_half *s, *q;
 	uint8_t tmo;
 
-	tcpa_flow_key_of_side(p, side, &k);
-	f = tcpa_flow_lookup(e->ft, &k, p->hash);
-
-	if (f == NULL)
-		f = flow_new(e, p, &k, side, now_ms);
+	if (f == NULL) {
+		/* Maybe an earlier segment of this burst created it. */
+		f = tcpa_flow_lookup_pkt(e->ft, p, p->hash, &side);
+		if (f == NULL) {
+			/* A new flow's first sender is key side 0. */
+			side = 0;
+			f = flow_new(e, p, side, now_ms);
+		}
+	}
 	s = &f->half[side];
 	q = &f->half[!side];
 	/* Both directions of a connection must reach the same RX core. */
@@ -198,6 +204,8 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p)
 		e->st.wrong_core++;
 	s->rxc = p->rxc;
 	tcpa_flow_touch(f, now_ms);
+	if (likely(tcpa_tcp_predict(f, p, side)))
+		return;
 	tcpa_tcp_input(f, p, side, &r);
 	/* Most segments change no state: nothing to count, nothing to move. */
 	if (likely(r.what == 0 && r.old_state[0] == f->half[0].state &&
@@ -209,29 +217,37 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p)
 		tcpa_flow_set_tmo(e->ft, f, tmo);
 }
 
-#define PF_BUCKET 8
-#define PF_ENTRY 4
+static void
+input_chunk(struct tcpa_engine *e, const struct tcpa_pkt *pk, uint16_t n)
+{
+	struct tcpa_flow *fl[TCPA_BURST];
+	uint8_t side[TCPA_BURST];
+	uint64_t drops = e->drops;
+
+	tcpa_flow_lookup_burst(e->ft, pk, n, fl, side);
+	for (uint16_t i = 0; i < n; i++) {
+		/*
+		 * An insert that evicted a flow may have freed one a later
+		 * segment of this burst found: look those up again.
+		 */
+		if (unlikely(e->drops != drops)) {
+			unsigned sd = 0;
+
+			fl[i] = tcpa_flow_lookup_pkt(e->ft, &pk[i], pk[i].hash, &sd);
+			side[i] = (uint8_t)sd;
+		}
+		segment(e, &pk[i], fl[i], side[i]);
+	}
+}
 
 uint16_t
 tcpa_engine_input_burst(struct tcpa_engine *e, const struct tcpa_pkt *pk, uint16_t n)
 {
 	uint64_t first = e->st.first_ts, last = e->st.last_ts;
 
-	/*
-	 * A software pipeline hides two dependent cache misses per segment:
-	 * the buckets of segment i + 8 and the entries of segment i + 4 are
-	 * fetched while segment i is worked on.
-	 */
-	for (uint16_t i = 0; i < n && i < PF_BUCKET; i++)
-		tcpa_flow_prefetch(e->ft, pk[i].hash);
-	for (uint16_t i = 0; i < n && i < PF_ENTRY; i++)
-		tcpa_flow_prefetch_entry(e->ft, pk[i].hash);
+	for (uint16_t i = 0; i < n; i += TCPA_BURST)
+		input_chunk(e, pk + i, (uint16_t)(n - i < TCPA_BURST ? n - i : TCPA_BURST));
 	for (uint16_t i = 0; i < n; i++) {
-		if (i + PF_BUCKET < n)
-			tcpa_flow_prefetch(e->ft, pk[i + PF_BUCKET].hash);
-		if (i + PF_ENTRY < n)
-			tcpa_flow_prefetch_entry(e->ft, pk[i + PF_ENTRY].hash);
-		segment(e, &pk[i]);
 		if (unlikely(first == 0 || pk[i].ts < first))
 			first = pk[i].ts;
 		if (pk[i].ts > last)

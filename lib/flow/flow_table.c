@@ -271,6 +271,72 @@ bucket_find(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 	return NULL;
 }
 
+static inline struct tcpa_flow *
+bucket_find_pkt(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
+		const struct tcpa_pkt *p, unsigned *side)
+{
+	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
+		uint32_t i = b->idx[__builtin_ctz(m)];
+		int sd;
+
+		if (i == 0)
+			continue;
+		sd = tcpa_flow_key_side(&t->ent[i].key, p);
+		if (likely(sd >= 0)) {
+			*side = (unsigned)sd;
+			return &t->ent[i];
+		}
+	}
+	return NULL;
+}
+
+struct tcpa_flow *
+tcpa_flow_lookup_pkt(struct tcpa_flow_table *t, const struct tcpa_pkt *p, uint64_t hash,
+		unsigned *side)
+{
+	uint32_t sig = sig_of(hash), b1 = b1_of(t, hash);
+	struct tcpa_flow *f;
+
+	f = bucket_find_pkt(t, &t->bkt[b1], sig, p, side);
+	if (f != NULL)
+		return f;
+	return bucket_find_pkt(t, &t->bkt[b2_of(t, b1, sig)], sig, p, side);
+}
+
+uint16_t
+tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side)
+{
+	uint32_t sig[TCPA_BURST], b1[TCPA_BURST], b2[TCPA_BURST];
+	uint16_t miss = 0;
+
+	TCPA_ASSERT(n <= TCPA_BURST);
+	/* Three passes, each over the whole burst: by the time a pass reads
+	 * what the previous one prefetched, it has arrived. */
+	for (uint16_t i = 0; i < n; i++) {
+		sig[i] = sig_of(pk[i].hash);
+		b1[i] = b1_of(t, pk[i].hash);
+		b2[i] = b2_of(t, b1[i], sig[i]);
+		__builtin_prefetch(&t->bkt[b1[i]]);
+		__builtin_prefetch(&t->bkt[b2[i]]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		bucket_prefetch_match(t, &t->bkt[b1[i]], sig[i]);
+		bucket_prefetch_match(t, &t->bkt[b2[i]], sig[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		unsigned sd = 0;
+		struct tcpa_flow *f = bucket_find_pkt(t, &t->bkt[b1[i]], sig[i], &pk[i], &sd);
+
+		if (f == NULL)
+			f = bucket_find_pkt(t, &t->bkt[b2[i]], sig[i], &pk[i], &sd);
+		fl[i] = f;
+		side[i] = (uint8_t)sd;
+		miss += f == NULL;
+	}
+	return miss;
+}
+
 struct tcpa_flow *
 tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint64_t hash)
 {

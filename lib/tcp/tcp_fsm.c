@@ -357,16 +357,6 @@ on_fin(struct tcpa_half *s, struct tcpa_half *q, uint32_t fin_seq, struct tcpa_t
 	}
 }
 
-static inline void
-update_window(const struct tcpa_flow *f, struct tcpa_half *s, const struct tcpa_pkt *p)
-{
-	uint32_t w = p->win;
-
-	/* Scaling never applies to SYN segments, and only if both offered it. */
-	if ((f->flags & TCPA_FLOW_WSCALE) && !(p->tcp_flags & TCPA_TCP_SYN))
-		w <<= s->wscale;
-	s->win = w;
-}
 
 void
 tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
@@ -380,24 +370,8 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 	r->old_state[0] = f->half[0].state;
 	r->old_state[1] = f->half[1].state;
 
-	/*
-	 * Header prediction: a plain ACK or data segment with both ends
-	 * ESTABLISHED (no FIN sent, SYNs long acknowledged) changes no state;
-	 * the general path below would only record ack, sequence and window.
-	 * Most segments of a busy link take this branch.
-	 */
-	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
-			s->state == TCPA_TCP_ST_ESTABLISHED && q->state == TCPA_TCP_ST_ESTABLISHED)) {
-		end = p->seq + p->payload_len;
-		s->ack = p->ack;
-		if (tcpa_seq_gt(end, s->nxt))
-			s->nxt = end;
-		update_window(f, s, p);
-		s->flags |= TCPA_HALF_ACKED | TCPA_HALF_SEEN;
-		s->pkts++;
-		s->bytes += p->payload_len;
+	if (likely(tcpa_tcp_predict(f, p, side)))
 		return;
-	}
 	/* tcpa_tcp.h promises this bit on a midstream flow's first segment. */
 	if (unlikely((f->flags & TCPA_FLOW_MIDSTREAM) &&
 			!((f->half[0].flags | f->half[1].flags) & TCPA_HALF_SEEN)))
@@ -413,7 +387,7 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		else
 			on_syn(f, s, q, p, side, r);
 		s = &f->half[side];
-		update_window(f, s, p);
+		tcpa_tcp_window(f, s, p);
 		goto count;
 	}
 	/*
@@ -434,7 +408,7 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		on_fin(s, q, end - 1, r);
 	else
 		step(s, TCPA_TCP_EV_SND_DATA, r);
-	update_window(f, s, p);
+	tcpa_tcp_window(f, s, p);
 count:
 	s->flags |= TCPA_HALF_SEEN;
 	s->pkts++;

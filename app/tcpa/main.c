@@ -41,6 +41,7 @@ struct opts {
 	unsigned npcap;
 	int json;
 	int stats;
+	int rx_only;
 	double duration_s;
 	const char *config;
 	/* command-line config keys, applied over the file */
@@ -76,6 +77,8 @@ usage(FILE *out)
 		"  --config FILE        JSON configuration (see config/tcpa.json)\n"
 		"  --duration SECONDS   stop after this much wall-clock time\n"
 		"  --stats              print per-RX-core packets and cycles per packet to stderr\n"
+		"  --rx-only            receive and free frames without analysis: measures what\n"
+		"                       the port and driver alone deliver to one RX core\n"
 		"  -h, --help           this help;  -V, --version  the version\n"
 		"Configuration keys (also in --config FILE; command line wins):\n");
 	tcpa_conf_help(out);
@@ -103,8 +106,16 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq != NULL ? (int)(eq - a - 2) : 127, a + 2);
-		if (strcmp(name, "json") == 0 || strcmp(name, "stats") == 0) {
-			*(name[0] == 'j' ? &o->json : &o->stats) = 1;
+		if (strcmp(name, "json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (strcmp(name, "stats") == 0) {
+			o->stats = 1;
+			continue;
+		}
+		if (strcmp(name, "rx-only") == 0) {
+			o->rx_only = 1;
 			continue;
 		}
 		if (eq != NULL) {
@@ -316,6 +327,7 @@ setup_workers(const struct opts *o, uint64_t frames)
 		w->eng = tcpa_engine_init(mem, &ec);
 		w->secret = &secret;
 		w->offline = o->npcap > 0;
+		w->rx_only = o->rx_only;
 		w->ts_mult = (uint64_t)(((__uint128_t)TCPA_NS_PER_S << 32) / rte_get_tsc_hz());
 		i++;
 	}

@@ -35,6 +35,7 @@ struct TCPA_CACHE_ALIGNED worker {
 	struct rte_ring *out[TCPA_MAX_WORKERS]; /* to owner j; NULL for self */
 	struct rte_ring *in[TCPA_MAX_WORKERS];  /* from reader j; NULL for self */
 	bool offline;                   /* capture replay: lossless back-pressure */
+	bool rx_only;                   /* benchmark aid: receive and free, no analysis */
 	uint64_t expect;                /* offline: frames its queues will deliver */
 	uint64_t got;                   /* frames received from its queues */
 	int ts_off;                     /* mbuf timestamp dynfield offset, -1 none */

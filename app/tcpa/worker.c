@@ -126,6 +126,12 @@ read_queues(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 		if (n == 0)
 			continue;
 		tsc = rte_rdtsc();
+		if (unlikely(w->rx_only)) {
+			st->rx_pkts += n;
+			rte_pktmbuf_free_bulk(mb, n);
+			w->got += n;
+			continue;
+		}
 		nl = classify(w, mb, n, live_ns(w, tsc), local, ob, st);
 		rte_pktmbuf_free_bulk(mb, n);
 		w->got += n;

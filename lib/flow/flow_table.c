@@ -239,14 +239,17 @@ bucket_match(const struct bucket *b, uint32_t sig)
 }
 
 static inline void
+prefetch_entry(const struct tcpa_flow *f)
+{
+	__builtin_prefetch(f);
+	__builtin_prefetch(&f->half[0]);
+}
+
+static inline void
 bucket_prefetch_match(const struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig)
 {
-	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
-		const struct tcpa_flow *f = &t->ent[b->idx[__builtin_ctz(m)]];
-
-		__builtin_prefetch(f);
-		__builtin_prefetch(&f->half[0]);
-	}
+	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1)
+		prefetch_entry(&t->ent[b->idx[__builtin_ctz(m)]]);
 }
 
 void
@@ -272,10 +275,10 @@ bucket_find(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 }
 
 static inline struct tcpa_flow *
-bucket_find_pkt(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
+bucket_find_pkt_m(struct tcpa_flow_table *t, const struct bucket *b, uint32_t m,
 		const struct tcpa_pkt *p, unsigned *side)
 {
-	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
+	for (; m != 0; m &= m - 1) {
 		uint32_t i = b->idx[__builtin_ctz(m)];
 		int sd;
 
@@ -288,6 +291,13 @@ bucket_find_pkt(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 		}
 	}
 	return NULL;
+}
+
+static inline struct tcpa_flow *
+bucket_find_pkt(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
+		const struct tcpa_pkt *p, unsigned *side)
+{
+	return bucket_find_pkt_m(t, b, bucket_match(b, sig), p, side);
 }
 
 struct tcpa_flow *
@@ -307,29 +317,37 @@ uint16_t
 tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
 		struct tcpa_flow **fl, uint8_t *side)
 {
-	uint32_t sig[TCPA_BURST], b1[TCPA_BURST], b2[TCPA_BURST];
+	uint32_t m1[TCPA_BURST], m2[TCPA_BURST], b1[TCPA_BURST], b2[TCPA_BURST];
 	uint16_t miss = 0;
 
 	TCPA_ASSERT(n <= TCPA_BURST);
-	/* Three passes, each over the whole burst: by the time a pass reads
-	 * what the previous one prefetched, it has arrived. */
+	/*
+	 * Three passes, each over the whole burst, so that what one pass
+	 * prefetches has arrived when the next reads it: buckets, then the
+	 * entries whose signature matches, then the key compares.
+	 */
 	for (uint16_t i = 0; i < n; i++) {
-		sig[i] = sig_of(pk[i].hash);
 		b1[i] = b1_of(t, pk[i].hash);
-		b2[i] = b2_of(t, b1[i], sig[i]);
+		b2[i] = b2_of(t, b1[i], sig_of(pk[i].hash));
 		__builtin_prefetch(&t->bkt[b1[i]]);
 		__builtin_prefetch(&t->bkt[b2[i]]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		bucket_prefetch_match(t, &t->bkt[b1[i]], sig[i]);
-		bucket_prefetch_match(t, &t->bkt[b2[i]], sig[i]);
+		uint32_t sig = sig_of(pk[i].hash);
+
+		m1[i] = bucket_match(&t->bkt[b1[i]], sig);
+		m2[i] = bucket_match(&t->bkt[b2[i]], sig);
+		for (uint32_t m = m1[i]; m != 0; m &= m - 1)
+			prefetch_entry(&t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
+		for (uint32_t m = m2[i]; m != 0; m &= m - 1)
+			prefetch_entry(&t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		unsigned sd = 0;
-		struct tcpa_flow *f = bucket_find_pkt(t, &t->bkt[b1[i]], sig[i], &pk[i], &sd);
+		struct tcpa_flow *f = bucket_find_pkt_m(t, &t->bkt[b1[i]], m1[i], &pk[i], &sd);
 
 		if (f == NULL)
-			f = bucket_find_pkt(t, &t->bkt[b2[i]], sig[i], &pk[i], &sd);
+			f = bucket_find_pkt_m(t, &t->bkt[b2[i]], m2[i], &pk[i], &sd);
 		fl[i] = f;
 		side[i] = (uint8_t)sd;
 		miss += f == NULL;

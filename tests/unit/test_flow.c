@@ -553,6 +553,116 @@ test_full(void)
 	}
 }
 
+
+/*
+ * Real traffic is structured: few servers, sequential client ports, IPv4
+ * (whose mapped high word is constant). A hash that mixes poorly clusters
+ * such tuples into few buckets and evicts long before the table is full;
+ * random keys would never show it.
+ */
+static void
+key_structured(struct tcpa_flow_key *k, uint32_t i, int v6)
+{
+	uint32_t cli = i % 10, srv = (i / 10) % 4, port = 32768 + i / 40;
+
+	memset(k, 0, sizeof(*k));
+	if (v6) {
+		k->ip[0].b[0] = 0xfd;
+		k->ip[0].b[13] = 1;
+		k->ip[0].b[15] = (uint8_t)(cli + 1);
+		k->ip[1].b[0] = 0xfd;
+		k->ip[1].b[13] = 2;
+		k->ip[1].b[15] = (uint8_t)(srv + 1);
+	} else {
+		k->ip[0].b[10] = k->ip[0].b[11] = 0xff;
+		k->ip[1].b[10] = k->ip[1].b[11] = 0xff;
+		k->ip[0].b[12] = 10;
+		k->ip[0].b[13] = 1;
+		k->ip[0].b[15] = (uint8_t)(cli + 1);
+		k->ip[1].b[12] = 10;
+		k->ip[1].b[13] = 2;
+		k->ip[1].b[15] = (uint8_t)(srv + 1);
+	}
+	k->port[0] = (uint16_t)port;
+	k->port[1] = (uint16_t)(srv == 0 ? 80 : srv == 1 ? 443 : srv == 2 ? 3306 : 8080);
+}
+
+static void
+test_full_structured(void)
+{
+	const uint32_t n = 200000;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct tcpa_flow_key k;
+		unsigned found = 0;
+		struct tbl x;
+
+		if (tbl_open(&x, n, NULL) != 0)
+			exit(2);
+		for (uint32_t i = 0; i < n; i++) {
+			key_structured(&k, i, v6);
+			ins(&x, &k, TCPA_FLOW_TMO_ESTABLISHED, 10);
+		}
+		if (x.log->n != 0)
+			fprintf(stderr, "  %s: %u evicted before full\n", v6 ? "v6" : "v4", x.log->n);
+		CHECK_EQ(x.log->n, 0);
+		CHECK_EQ(tcpa_flow_count(x.t), n);
+		for (uint32_t i = 0; i < n; i++) {
+			key_structured(&k, i, v6);
+			found += look(&x, &k) != NULL;
+		}
+		CHECK_EQ(found, n);
+		tbl_close(&x);
+	}
+}
+
+/* Segments find their flow in either direction, one at a time or by burst. */
+static void
+test_lookup_pkt(void)
+{
+	struct tcpa_pkt pk[TCPA_BURST];
+	struct tcpa_flow *fl[TCPA_BURST], *f[TCPA_BURST / 2];
+	uint8_t side[TCPA_BURST];
+	struct tcpa_flow_key k;
+	struct tbl x;
+
+	if (tbl_open(&x, 1024, NULL) != 0)
+		exit(2);
+	memset(pk, 0, sizeof(pk));
+	for (unsigned i = 0; i < TCPA_BURST / 2; i++) {
+		key_structured(&k, i * 7, (int)(i & 1));
+		f[i] = ins(&x, &k, TCPA_FLOW_TMO_ESTABLISHED, 10);
+		/* pk[2i]: side 0 to side 1; pk[2i+1]: the reply. */
+		pk[2 * i].src = k.ip[0];
+		pk[2 * i].dst = k.ip[1];
+		pk[2 * i].sport = k.port[0];
+		pk[2 * i].dport = k.port[1];
+		pk[2 * i + 1].src = k.ip[1];
+		pk[2 * i + 1].dst = k.ip[0];
+		pk[2 * i + 1].sport = k.port[1];
+		pk[2 * i + 1].dport = k.port[0];
+		for (unsigned d = 0; d < 2; d++) {
+			pk[2 * i + d].hash = tcpa_flow_pkt_hash(&pk[2 * i + d], &secret);
+			CHECK_EQ(pk[2 * i + d].hash, tcpa_flow_key_hash(&k, &secret));
+		}
+	}
+	CHECK_EQ(tcpa_flow_lookup_burst(x.t, pk, TCPA_BURST, fl, side), 0);
+	for (unsigned i = 0; i < TCPA_BURST; i++) {
+		unsigned sd = 9;
+
+		CHECK(fl[i] == f[i / 2]);
+		CHECK_EQ(side[i], i & 1);
+		CHECK(tcpa_flow_lookup_pkt(x.t, &pk[i], pk[i].hash, &sd) == f[i / 2]);
+		CHECK_EQ(sd, i & 1);
+	}
+	/* Same ports, other VLAN: another flow. */
+	pk[0].vlan = 5;
+	pk[0].hash = tcpa_flow_pkt_hash(&pk[0], &secret);
+	CHECK_EQ(tcpa_flow_lookup_burst(x.t, pk, 1, fl, side), 1);
+	CHECK(fl[0] == NULL);
+	tbl_close(&x);
+}
+
 /* ---- eviction ---- */
 
 static struct tcpa_flow *
@@ -1109,6 +1219,8 @@ main(void)
 	RUN(test_memsize_init);
 	RUN(test_insert_lookup_remove);
 	RUN(test_full);
+	RUN(test_full_structured);
+	RUN(test_lookup_pkt);
 	RUN(test_evict_policy);
 	RUN(test_evict_touch_and_wrap);
 	RUN(test_evict_big);

@@ -68,8 +68,12 @@ for conns in 1000 100000 1000000; do
         --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --duration "$DURATION" --rx-only \
         --flows_per_core 65536 --mbufs $((pkts + 65536)) --mbuf-size 512 --json \
         >"$OUT/rxonly_$conns.json" 2>/dev/null
-    drv_mpps=$(python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))["totals"]["packets"] / float(sys.argv[2]) / 1e6:.1f}")' \
-        "$OUT/rxonly_$conns.json" "$DURATION")
+    drv_mpps=$(python3 - "$OUT/rxonly_$conns.json" "$DURATION" <<'PY'
+import json, sys
+n = json.load(open(sys.argv[1]))["totals"]["packets"]
+print(f"{n / float(sys.argv[2]) / 1e6:.1f}")
+PY
+)
     hz=$(sed -n 's/^tsc_hz \([0-9]*\)$/\1/p' "$OUT/stats_${conns}_1.txt")
     read -r e2e_mpps e2e_cyc busy eng_mpps eng_cyc < <(python3 - "$OUT" "$conns" "$hz" <<'PY'
 import json, re, statistics, sys

@@ -76,7 +76,8 @@ usage(FILE *out)
 		"Options:\n"
 		"  --config FILE        JSON configuration (see config/tcpa.json)\n"
 		"  --duration SECONDS   stop after this much wall-clock time\n"
-		"  --stats              print per-RX-core packets and cycles per packet to stderr\n"
+		"  --stats              print rates every second and per-RX-core cycles per packet\n"
+		"                       at the end, to stderr\n"
 		"  --rx-only            receive and free frames without analysis: measures what\n"
 		"                       the port and driver alone deliver to one RX core\n"
 		"  -h, --help           this help;  -V, --version  the version\n"
@@ -372,16 +373,50 @@ on_signal(int sig)
 	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Every second the control core sums the RX cores' counters (relaxed reads
+ * of words only their core writes: no core is stopped) into a snapshot;
+ * with --stats it prints the rates to stderr.
+ */
+static void
+aggregate(const struct opts *o, double t)
+{
+	static struct tcpa_stats prev;
+	static double prev_t;
+	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
+	struct tcpa_stats sum;
+	uint64_t drops;
+	double dt = t - prev_t;
+
+	for (unsigned i = 0; i < nworkers; i++)
+		st[i] = tcpa_engine_stats(workers[i].eng);
+	tcpa_report_sum_stats(st, nworkers, &sum);
+	drops = sum.ring_full;
+	if (o->stats && dt > 0)
+		fprintf(stderr, "tcpa: %.1f s: %.0f frames/s, %.0f segments/s, %" PRIu64
+			" connections tracked, %" PRIu64 " seen, %" PRIu64 " dropped\n", t,
+			(double)(sum.rx_pkts - prev.rx_pkts) / dt,
+			(double)(sum.tcp_pkts - prev.tcp_pkts) / dt, sum.flows_active,
+			sum.flows_new, drops);
+	prev = sum;
+	prev_t = t;
+}
+
 static void
 control_loop(const struct opts *o)
 {
 	uint64_t t0 = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	uint64_t next = t0 + hz;
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 
 	for (;;) {
 		unsigned rd = 0, fin = 0;
 
 		nanosleep(&tick, NULL);
+		if (rte_get_timer_cycles() >= next) {
+			aggregate(o, (double)(rte_get_timer_cycles() - t0) / (double)hz);
+			next += hz;
+		}
 		for (unsigned i = 0; i < nworkers; i++) {
 			rd += __atomic_load_n(&workers[i].reader_done, __ATOMIC_ACQUIRE);
 			fin += __atomic_load_n(&workers[i].finished, __ATOMIC_ACQUIRE);

@@ -77,4 +77,13 @@ truncated() {
 }
 run "truncated capture: warning, complete records analyzed" truncated
 
+# pcapng (what Wireshark and recent tcpdump write) gives the same analysis.
+pcapng() {
+    editcap -F pcapng "$TMP/a.pcap" "$TMP/a.pcapng"
+    [ "$(head -c 4 "$TMP/a.pcapng" | od -An -tx1 | tr -d ' ')" = "0a0d0d0a" ]
+    tcpa_pcap --pcap "$TMP/a.pcapng" --json >"$TMP/ng.json" &&
+        $CHECK "$TMP/ng.json" "$TMP/a.truth.json"
+}
+run "pcapng capture" pcapng
+
 finish

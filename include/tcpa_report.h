@@ -51,6 +51,9 @@ struct json_t;
 /** The report object (caller owns it), NULL on ENOMEM. */
 struct json_t *tcpa_report_build(const struct tcpa_report_in *in);
 
+/** Endpoint objects, most severe first, at most @p limit (new array). */
+struct json_t *tcpa_report_endpoints_json(const struct tcpa_report_in *in, size_t limit);
+
 /** One endpoint as the report and the socket show it. */
 struct json_t *tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struct tcpa_conf *conf);
 

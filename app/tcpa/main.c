@@ -32,7 +32,6 @@
 #include "tcpa_conf.h"
 #include "tcpa_report.h"
 
-#define TCPA_VERSION "0.1.0"
 #define MAX_PCAP 64
 #define MAX_EAL_ARGS 128
 
@@ -42,6 +41,7 @@ struct opts {
 	int json;
 	int stats;
 	int rx_only;
+	int flows;
 	double duration_s;
 	const char *config;
 	/* command-line config keys, applied over the file */
@@ -50,9 +50,10 @@ struct opts {
 	unsigned nkeys;
 };
 
-static struct tcpa_conf conf;
-static struct worker *workers;
-static unsigned nworkers;
+struct tcpa_conf tcpa_conf_g;
+struct worker *tcpa_workers;
+unsigned tcpa_nworkers;
+uint64_t tcpa_start_tsc;
 static struct tcpa_hash_secret secret;
 static char merged_pcap[256];
 
@@ -70,6 +71,7 @@ usage(FILE *out)
 		"Capture analysis (no NIC, no hugepages):\n"
 		"  --pcap FILE          analyze a pcap or pcapng capture; several = one capture\n"
 		"  --json               print the report as JSON (default: text for a person)\n"
+		"  --flows              add every tracked connection to the JSON report\n"
 		"Appliance (runs until SIGINT/SIGTERM, then prints the report):\n"
 		"  tcpa -l 0-2 --vdev net_af_packet0,iface=eth1 -- [options]\n"
 		"  tcpa -l 0-4 -a 0000:3b:00.0 -- [options]\n"
@@ -113,6 +115,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(name, "stats") == 0) {
 			o->stats = 1;
+			continue;
+		}
+		if (strcmp(name, "flows") == 0) {
+			o->flows = 1;
 			continue;
 		}
 		if (strcmp(name, "rx-only") == 0) {
@@ -162,18 +168,18 @@ load_conf(const struct opts *o)
 {
 	char err[512];
 
-	tcpa_conf_defaults(&conf);
-	if (o->config != NULL && tcpa_conf_load_file(&conf, o->config, err, sizeof(err)) != 0) {
+	tcpa_conf_defaults(&tcpa_conf_g);
+	if (o->config != NULL && tcpa_conf_load_file(&tcpa_conf_g, o->config, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tcpa: %s\n", err);
 		return -1;
 	}
 	for (unsigned i = 0; i < o->nkeys; i++) {
-		if (tcpa_conf_set(&conf, o->key[i], o->val[i], 0, err, sizeof(err)) != 0) {
+		if (tcpa_conf_set(&tcpa_conf_g, o->key[i], o->val[i], 0, err, sizeof(err)) != 0) {
 			fprintf(stderr, "tcpa: %s\n", err);
 			return -1;
 		}
 	}
-	if (tcpa_conf_check(&conf, err, sizeof(err)) != 0) {
+	if (tcpa_conf_check(&tcpa_conf_g, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tcpa: %s\n", err);
 		return -1;
 	}
@@ -184,14 +190,9 @@ static void
 engine_conf(struct tcpa_engine_conf *ec)
 {
 	memset(ec, 0, sizeof(*ec));
-	ec->flows = (uint32_t)conf.flows_per_core;
-	ec->endpoints = (uint32_t)conf.endpoints_per_core;
-	ec->timeout_ms[TCPA_FLOW_TMO_CLOSED] = (uint32_t)(conf.time_wait_s * 1000);
-	ec->timeout_ms[TCPA_FLOW_TMO_EMBRYONIC] = (uint32_t)(conf.timeout_syn_s * 1000);
-	ec->timeout_ms[TCPA_FLOW_TMO_TIME_WAIT] = (uint32_t)(conf.time_wait_s * 1000);
-	ec->timeout_ms[TCPA_FLOW_TMO_CLOSING] = (uint32_t)(conf.timeout_closing_s * 1000);
-	ec->timeout_ms[TCPA_FLOW_TMO_ESTABLISHED] =
-		(uint32_t)RTE_MIN(conf.timeout_established_s * 1000, (uint64_t)INT32_MAX);
+	ec->flows = (uint32_t)tcpa_conf_g.flows_per_core;
+	ec->endpoints = (uint32_t)tcpa_conf_g.endpoints_per_core;
+	tcpa_engine_timeouts(&tcpa_conf_g, ec->timeout_ms);
 	ec->secret = secret;
 }
 
@@ -234,8 +235,8 @@ mem_needed_mb(unsigned lcores)
 
 	engine_conf(&ec);
 	b = (uint64_t)lcores * tcpa_engine_memsize(&ec);
-	b += conf.mbufs * (conf.mbuf_size + 256 + 128);
-	b += (uint64_t)lcores * lcores * conf.ring_size * sizeof(struct tcpa_pkt);
+	b += tcpa_conf_g.mbufs * (tcpa_conf_g.mbuf_size + 256 + 128);
+	b += (uint64_t)lcores * lcores * tcpa_conf_g.ring_size * sizeof(struct tcpa_pkt);
 	return (unsigned)(b >> 20) + 128;
 }
 
@@ -252,8 +253,8 @@ build_eal_args(int argc, char **argv, int dd, const struct opts *o, char **ev)
 	for (int i = 1; i <= user; i++)
 		ev[n++] = argv[i];
 	if (!has_arg(ev, n, "-l") && !has_arg(ev, n, "-c") && !has_arg(ev, n, "--lcores")) {
-		if (conf.lcores[0] != '\0')
-			snprintf(lcores, sizeof(lcores), "-l%s", conf.lcores);
+		if (tcpa_conf_g.lcores[0] != '\0')
+			snprintf(lcores, sizeof(lcores), "-l%s", tcpa_conf_g.lcores);
 		else if (ncpu >= 2)
 			snprintf(lcores, sizeof(lcores), "-l0-1");
 		else
@@ -300,31 +301,31 @@ setup_workers(const struct opts *o, uint64_t frames)
 	unsigned lc, i = 0;
 	size_t msz;
 
-	nworkers = rte_lcore_count() - 1;
-	if (nworkers == 0 || nworkers > TCPA_MAX_WORKERS) {
+	tcpa_nworkers = rte_lcore_count() - 1;
+	if (tcpa_nworkers == 0 || tcpa_nworkers > TCPA_MAX_WORKERS) {
 		fprintf(stderr, "tcpa: need 2 to %d lcores (one control, the rest RX), got %u\n",
 			TCPA_MAX_WORKERS + 1, rte_lcore_count());
 		return -1;
 	}
-	workers = rte_zmalloc("tcpa_workers", sizeof(*workers) * nworkers, RTE_CACHE_LINE_SIZE);
-	if (workers == NULL)
+	tcpa_workers = rte_zmalloc("tcpa_workers", sizeof(*tcpa_workers) * tcpa_nworkers, RTE_CACHE_LINE_SIZE);
+	if (tcpa_workers == NULL)
 		return -1;
 	engine_conf(&ec);
 	msz = tcpa_engine_memsize(&ec);
 	RTE_LCORE_FOREACH_WORKER(lc) {
-		struct worker *w = &workers[i];
+		struct worker *w = &tcpa_workers[i];
 		void *mem = rte_zmalloc_socket("tcpa_engine", msz, RTE_CACHE_LINE_SIZE,
 				(int)rte_lcore_to_socket_id(lc));
 
 		if (mem == NULL) {
 			fprintf(stderr, "tcpa: cannot reserve %zu MiB for RX core %u's tables "
 				"(flows_per_core=%" PRIu64 "); lower flows_per_core or give more "
-				"memory\n", msz >> 20, lc, conf.flows_per_core);
+				"memory\n", msz >> 20, lc, tcpa_conf_g.flows_per_core);
 			return -1;
 		}
 		w->idx = i;
 		w->lcore = lc;
-		w->nworkers = nworkers;
+		w->nworkers = tcpa_nworkers;
 		w->eng = tcpa_engine_init(mem, &ec);
 		w->secret = &secret;
 		w->offline = o->npcap > 0;
@@ -333,8 +334,8 @@ setup_workers(const struct opts *o, uint64_t frames)
 		i++;
 	}
 	/* Core-to-core rings: ring [j -> k] carries segments read by j, owned by k. */
-	for (unsigned j = 0; j < nworkers && nworkers > 1; j++) {
-		for (unsigned k = 0; k < nworkers; k++) {
+	for (unsigned j = 0; j < tcpa_nworkers && tcpa_nworkers > 1; j++) {
+		for (unsigned k = 0; k < tcpa_nworkers; k++) {
 			char name[RTE_RING_NAMESIZE];
 			struct rte_ring *r;
 
@@ -342,27 +343,27 @@ setup_workers(const struct opts *o, uint64_t frames)
 				continue;
 			snprintf(name, sizeof(name), "tcpa_%u_%u", j, k);
 			r = rte_ring_create_elem(name, sizeof(struct tcpa_pkt),
-					(unsigned)conf.ring_size, (int)rte_lcore_to_socket_id(
-						workers[k].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
+					(unsigned)tcpa_conf_g.ring_size, (int)rte_lcore_to_socket_id(
+						tcpa_workers[k].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (r == NULL) {
 				fprintf(stderr, "tcpa: cannot create ring %s: %s\n", name,
 					rte_strerror(rte_errno));
 				return -1;
 			}
-			workers[j].out[k] = r;
-			workers[k].in[j] = r;
+			tcpa_workers[j].out[k] = r;
+			tcpa_workers[k].in[j] = r;
 		}
 	}
-	plan.nworkers = nworkers;
+	plan.nworkers = tcpa_nworkers;
 	plan.socket = rte_socket_id();
-	plan.mbufs = (uint32_t)conf.mbufs;
-	plan.mbuf_size = (uint32_t)conf.mbuf_size;
-	if (tcpa_ports_setup(&plan, workers) != 0)
+	plan.mbufs = (uint32_t)tcpa_conf_g.mbufs;
+	plan.mbuf_size = (uint32_t)tcpa_conf_g.mbuf_size;
+	if (tcpa_ports_setup(&plan, tcpa_workers) != 0)
 		return -1;
 	/* A capture has one queue: its reader expects every frame. */
-	for (i = 0; i < nworkers; i++)
-		if (workers[i].nrxq != 0)
-			workers[i].expect = frames;
+	for (i = 0; i < tcpa_nworkers; i++)
+		if (tcpa_workers[i].nrxq != 0)
+			tcpa_workers[i].expect = frames;
 	return 0;
 }
 
@@ -388,9 +389,9 @@ aggregate(const struct opts *o, double t)
 	uint64_t drops;
 	double dt = t - prev_t;
 
-	for (unsigned i = 0; i < nworkers; i++)
-		st[i] = tcpa_engine_stats(workers[i].eng);
-	tcpa_report_sum_stats(st, nworkers, &sum);
+	for (unsigned i = 0; i < tcpa_nworkers; i++)
+		st[i] = tcpa_engine_stats(tcpa_workers[i].eng);
+	tcpa_report_sum_stats(st, tcpa_nworkers, &sum);
 	drops = sum.ring_full;
 	if (o->stats && dt > 0)
 		fprintf(stderr, "tcpa: %.1f s: %.0f frames/s, %.0f segments/s, %" PRIu64
@@ -417,13 +418,13 @@ control_loop(const struct opts *o)
 			aggregate(o, (double)(rte_get_timer_cycles() - t0) / (double)hz);
 			next += hz;
 		}
-		for (unsigned i = 0; i < nworkers; i++) {
-			rd += __atomic_load_n(&workers[i].reader_done, __ATOMIC_ACQUIRE);
-			fin += __atomic_load_n(&workers[i].finished, __ATOMIC_ACQUIRE);
+		for (unsigned i = 0; i < tcpa_nworkers; i++) {
+			rd += __atomic_load_n(&tcpa_workers[i].reader_done, __ATOMIC_ACQUIRE);
+			fin += __atomic_load_n(&tcpa_workers[i].finished, __ATOMIC_ACQUIRE);
 		}
-		if (rd == nworkers)
+		if (rd == tcpa_nworkers)
 			__atomic_store_n(&tcpa_ctl.readers_done, 1, __ATOMIC_RELEASE);
-		if (fin == nworkers)
+		if (fin == tcpa_nworkers)
 			return;
 		if (o->duration_s > 0 && (double)(rte_get_timer_cycles() - t0) / hz >= o->duration_s)
 			__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
@@ -438,14 +439,14 @@ print_core_stats(void)
 	double hz = (double)rte_get_tsc_hz();
 
 	fprintf(stderr, "tsc_hz %" PRIu64 "\n", rte_get_tsc_hz());
-	for (unsigned i = 0; i < nworkers; i++) {
-		const struct tcpa_stats *st = tcpa_engine_stats(workers[i].eng);
+	for (unsigned i = 0; i < tcpa_nworkers; i++) {
+		const struct tcpa_stats *st = tcpa_engine_stats(tcpa_workers[i].eng);
 		uint64_t pk = st->rx_pkts > st->tcp_pkts ? st->rx_pkts : st->tcp_pkts;
-		double cpp = pk != 0 ? (double)workers[i].busy_tsc / (double)pk : 0;
+		double cpp = pk != 0 ? (double)tcpa_workers[i].busy_tsc / (double)pk : 0;
 
 		fprintf(stderr, "core %u (lcore %u): rx %" PRIu64 " frames, analyzed %" PRIu64
 			" segments, %.1f cycles/packet busy, %.2f Mpps at that rate\n",
-			i, workers[i].lcore, st->rx_pkts, st->tcp_pkts, cpp,
+			i, tcpa_workers[i].lcore, st->rx_pkts, st->tcp_pkts, cpp,
 			cpp > 0 ? hz / cpp / 1e6 : 0.0);
 	}
 }
@@ -453,34 +454,9 @@ print_core_stats(void)
 static int
 report(const struct opts *o)
 {
-	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
-	struct tcpa_ep_table *eps[TCPA_MAX_WORKERS];
-	uint64_t core_pkts[TCPA_MAX_WORKERS];
-	struct tcpa_report_in in;
-	struct tcpa_stats sum;
-	struct tcpa_report_ep *merged = NULL;
-	size_t nm = 0;
-	json_t *r;
+	json_t *r = tcpa_ctl_build_report(o->flows);
 	int rc;
 
-	for (unsigned i = 0; i < nworkers; i++) {
-		st[i] = tcpa_engine_stats(workers[i].eng);
-		eps[i] = tcpa_engine_endpoints(workers[i].eng);
-		core_pkts[i] = st[i]->tcp_pkts;
-	}
-	tcpa_report_sum_stats(st, nworkers, &sum);
-	if (tcpa_report_merge_eps(eps, nworkers, &merged, &nm) != 0)
-		return -ENOMEM;
-	memset(&in, 0, sizeof(in));
-	in.total = &sum;
-	in.core_pkts = core_pkts;
-	in.ncores = nworkers;
-	in.eps = merged;
-	in.neps = nm;
-	in.conf = &conf;
-	in.version = TCPA_VERSION;
-	r = tcpa_report_build(&in);
-	free(merged);
 	if (r == NULL)
 		return -ENOMEM;
 	if (o->json) {
@@ -518,7 +494,7 @@ main(int argc, char **argv)
 	if (o.npcap > 0 && tcpa_capture_prepare(o.pcap, o.npcap, &frames, merged_pcap,
 			sizeof(merged_pcap)) != 0)
 		return 1;
-	if (tcpa_hash_secret_init(&secret, conf.hash_seed) != 0) {
+	if (tcpa_hash_secret_init(&secret, tcpa_conf_g.hash_seed) != 0) {
 		fprintf(stderr, "tcpa: no randomness for the hash secret: %s\n", strerror(errno));
 		return 1;
 	}
@@ -530,6 +506,7 @@ main(int argc, char **argv)
 			unlink(merged_pcap);
 		return 1;
 	}
+	tcpa_start_tsc = rte_get_timer_cycles();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (setup_workers(&o, frames) != 0) {
@@ -537,11 +514,11 @@ main(int argc, char **argv)
 			unlink(merged_pcap);
 		rte_exit(EXIT_FAILURE, "tcpa: dataplane setup failed\n");
 	}
-	for (unsigned i = 0; i < nworkers; i++)
-		rte_eal_remote_launch(tcpa_worker_main, &workers[i], workers[i].lcore);
+	for (unsigned i = 0; i < tcpa_nworkers; i++)
+		rte_eal_remote_launch(tcpa_worker_main, &tcpa_workers[i], tcpa_workers[i].lcore);
 	if (o.npcap == 0)
 		fprintf(stderr, "tcpa: analyzing %u port(s) on %u RX core(s); SIGINT or SIGTERM "
-			"stops and prints the report\n", rte_eth_dev_count_avail(), nworkers);
+			"stops and prints the report\n", rte_eth_dev_count_avail(), tcpa_nworkers);
 	control_loop(&o);
 	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

@@ -55,6 +55,21 @@ struct ctl_flags {
 
 extern struct ctl_flags tcpa_ctl;
 
+/* The appliance's state, owned by main.c, read by ctl.c on the control core. */
+extern struct tcpa_conf tcpa_conf_g;    /* live keys change at run time */
+extern struct worker *tcpa_workers;
+extern unsigned tcpa_nworkers;
+extern uint64_t tcpa_start_tsc;
+
+#define TCPA_VERSION "0.1.0"
+
+/* ctl.c: the report object of the current state (caller owns it). */
+struct json_t *tcpa_ctl_build_report(int with_flows);
+/* ctl.c: apply the live configuration keys to every RX core's engine. */
+void tcpa_ctl_apply_conf(void);
+/* Idle timeouts per flow class from the configuration. */
+void tcpa_engine_timeouts(const struct tcpa_conf *c, uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
+
 int tcpa_worker_main(void *arg);
 
 /* port.c */

@@ -243,13 +243,11 @@ by_severity(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static json_t *
-endpoints_json(const struct tcpa_report_in *in)
+json_t *
+tcpa_report_endpoints_json(const struct tcpa_report_in *in, size_t lim)
 {
 	const struct tcpa_report_ep **v = calloc(in->neps + 1, sizeof(*v));
 	json_t *a = json_array();
-	size_t lim = in->conf != NULL && in->conf->report_endpoints != 0 ?
-		in->conf->report_endpoints : in->neps;
 
 	if (v == NULL || a == NULL)
 		goto fail;
@@ -303,7 +301,9 @@ tcpa_report_build(const struct tcpa_report_in *in)
 {
 	const struct tcpa_stats *t = in->total;
 	json_t *r = json_object(), *an = json_object(), *mf = json_object(), *cap = json_object();
-	json_t *tot = totals_json(in), *eps = endpoints_json(in);
+	json_t *tot = totals_json(in);
+	json_t *eps = tcpa_report_endpoints_json(in, in->conf != NULL && in->conf->report_endpoints != 0 ?
+		in->conf->report_endpoints : in->neps);
 
 	if (r == NULL || an == NULL || mf == NULL || cap == NULL || tot == NULL || eps == NULL)
 		goto nomem;

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TCPA_CTL_H
+#define TCPA_CTL_H
+
+/*
+ * Control-core queries (ctl.c): each builds a JSON answer from the RX
+ * cores' state without stopping them. They are the handlers of the
+ * management socket's commands (mgmt.c) and of the /tcpa/... telemetry
+ * commands.
+ *
+ * Contract of every handler:
+ *  - args: the request object ({"cmd": NAME, ...}); never NULL.
+ *  - success: return 0 and set *out to the answer's "data" (new reference).
+ *  - failure: return -errno and set *out to a JSON string saying what was
+ *    wrong (new reference), e.g. "unknown state 'FOO'"; mgmt.c answers
+ *    {"ok": false, "error": that string}.
+ */
+
+#include <jansson.h>
+
+typedef int (*tcpa_ctl_handler)(const json_t *args, json_t **out);
+
+/* {"version": "0.1.0", "dpdk": "...", "uptime_s": n} */
+int tcpa_ctl_version(const json_t *args, json_t **out);
+/* ports (rx, missed, errors, nombuf), cores (packets, dispatched, drops,
+ * flow table fill), mempool (in use, free) */
+int tcpa_ctl_stats(const json_t *args, json_t **out);
+/* the report's "anomalies" object, plus "malformed" and "capture" */
+int tcpa_ctl_anomalies(const json_t *args, json_t **out);
+/* array of report endpoint objects; filters: "state" (endpoints with at
+ * least one connection in it), "anomaly" (with a non-zero count),
+ * "top" (at most N, most severe first) */
+int tcpa_ctl_endpoints(const json_t *args, json_t **out);
+/* array of flow records; filters: "ip", "port" (either side), "src", "dst",
+ * "sport", "dport", "state" (either endpoint), "anomaly", "top" */
+int tcpa_ctl_flows(const json_t *args, json_t **out);
+/* the whole report object */
+int tcpa_ctl_report(const json_t *args, json_t **out);
+/* {"cmd":"config"}: every key; {"cmd":"config","set":{KEY: VALUE,...}}:
+ * change live keys (all or nothing), answer the new configuration */
+int tcpa_ctl_config(const json_t *args, json_t **out);
+
+#endif /* TCPA_CTL_H */

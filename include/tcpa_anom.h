@@ -10,6 +10,11 @@
  * per-segment rule, 'C' for a per-connection condition.
  */
 
+#include <stdint.h>
+
+#include "tcpa_flow.h"
+#include "tcpa_pkt.h"
+
 #define TCPA_ANOMALIES(X) \
 	X(close_wait_stuck,        'C', "in CLOSE_WAIT for close_wait_s without a FIN of its own: app never called close()") \
 	X(idle_close,              'C', "FIN after idle_close_s without payload: server idle timeout") \
@@ -42,9 +47,80 @@ enum tcpa_anom {
 	TCPA_ANOM_MAX
 };
 
+/** Thresholds of the rules (from the configuration; live keys). */
+struct tcpa_anom_conf {
+	uint32_t close_wait_ms;
+	uint32_t idle_close_ms;
+	uint32_t syn_timeout_ms;
+	uint32_t nagle_us;
+	uint32_t min_rto_us;
+	uint32_t reorder_us;
+};
+
+/* What the rules remember about one endpoint's direction. */
+struct tcpa_anom_half {
+	uint32_t last_data_ms;  /* packet time of its last payload */
+	uint32_t hole_lo;       /* a gap the observer saw in its sequence space */
+	uint32_t hole_hi;       /*  [hole_lo, hole_hi), valid if TCPA_AH_HOLE */
+	uint32_t hole_us;       /* when the segment that left the gap was seen */
+	uint32_t small_end;     /* end of its last sub-MSS segment awaiting ACK, 0 = none */
+	uint32_t small_us;      /* when sent; with TCPA_AH_LATE: when its late ACK came */
+};
+
+/* tcpa_anom_ext.hflags[side] */
+#define TCPA_AH_HOLE    0x01
+#define TCPA_AH_KA      0x02    /* sent a keep-alive not yet answered */
+#define TCPA_AH_LATE    0x04    /* its sub-MSS segment was acknowledged late (Nagle armed) */
+#define TCPA_AH_CW_STUCK 0x08   /* counted close_wait_stuck, still in CLOSE_WAIT */
+/* tcpa_anom_ext.cflags */
+#define TCPA_AC_STALE   0x01    /* stale_reuse counted */
+#define TCPA_AC_IDLE    0x02    /* idle_close counted */
+#define TCPA_AC_SYN_DONE 0x04   /* syn_unanswered decided for the current SYN */
+
+/** The rules' per-flow state: the layout of struct tcpa_flow_ext. */
+struct tcpa_anom_ext {
+	struct tcpa_anom_half h[2];     /* by key side */
+	uint16_t mss[2];                /* MSS each side announced, 0 = unknown */
+	uint8_t dupacks[2];             /* consecutive duplicate ACKs sent by each side */
+	uint8_t hflags[2];              /* TCPA_AH_* */
+	uint8_t cflags;                 /* TCPA_AC_* */
+	uint8_t pad;
+	uint16_t rtt16;                 /* handshake RTT in 16 us units, 0 = unknown */
+	uint32_t born_us;               /* packet time of the first segment, us (wraps) */
+};
+
+/** At most this many anomalies from one segment. */
+#define TCPA_ANOM_SEG_MAX 6
+
+/** One anomaly a segment showed, with the key side it is attributed to. */
+struct tcpa_anom_ev {
+	uint8_t anom;
+	uint8_t side;
+};
+
+static inline struct tcpa_anom_ext *
+tcpa_anom_ext(struct tcpa_flow_ext *x)
+{
+	return (struct tcpa_anom_ext *)x;
+}
+
+/**
+ * The per-segment rules of ANOMALIES.md for segment @p p from key side
+ * @p side. Call BEFORE tcpa_tcp_input(): the rules compare the segment with
+ * the state the flow had before it.
+ * @param idle_ms set to the observed idle time when the result has idle_close
+ * @return the number of anomalies written to @p ev (at most TCPA_ANOM_SEG_MAX).
+ */
+unsigned tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
+		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
+		struct tcpa_anom_ev *ev, uint32_t *idle_ms);
+
 /** JSON key of an anomaly; "?" out of range. */
 const char *tcpa_anom_name(unsigned a);
 /** Help text of an anomaly. */
 const char *tcpa_anom_help(unsigned a);
+
+_Static_assert(sizeof(struct tcpa_anom_ext) == sizeof(struct tcpa_flow_ext),
+	"the rules' state must fill the flow's extension exactly");
 
 #endif /* TCPA_ANOM_H */

@@ -35,4 +35,11 @@
 #define TCPA_NS_PER_S 1000000000ULL
 #define TCPA_NS_PER_MS 1000000ULL
 
+/** ns -> ms (a division by a constant: the compiler makes it a multiply). */
+static inline uint32_t
+tcpa_ns_to_ms(uint64_t ns)
+{
+	return (uint32_t)(ns / TCPA_NS_PER_MS);
+}
+
 #endif /* TCPA_COMMON_H */

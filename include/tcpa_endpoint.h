@@ -41,7 +41,21 @@ struct TCPA_CACHE_ALIGNED tcpa_ep {
 	uint32_t states[TCPA_TCP_ST_MAX]; /* live connections by this endpoint's state */
 	uint64_t conns;                 /* connections seen with this endpoint */
 	uint64_t anom[TCPA_ANOM_MAX];   /* anomalies attributed to this endpoint */
+	/* Gauges and the socket-option profile (ANOMALIES.md, endpoint profile). */
+	uint32_t cw_stuck;              /* live: connections in close_wait_stuck now */
+	uint32_t tw_peak;               /* highest TIME_WAIT count seen */
+	uint32_t idle_max_ms;           /* longest idle time before its idle_close FINs */
+	uint32_t max_win;               /* largest receive window it advertised, bytes */
+	uint64_t idle_sum_ms;           /* sum of those idle times (mean = sum / idle_close) */
+	uint16_t mss;                   /* MSS its last SYN announced, 0 = none seen */
+	uint8_t wscale;                 /* window scale its last SYN offered */
+	uint8_t pflags;                 /* TCPA_EP_P_* from its SYNs */
 };
+
+#define TCPA_EP_P_SYN    0x01   /* a SYN or SYN-ACK of it was seen */
+#define TCPA_EP_P_WS     0x02   /* offered window scaling */
+#define TCPA_EP_P_SACKOK 0x04   /* offered SACK */
+#define TCPA_EP_P_TS     0x08   /* offered timestamps */
 
 struct tcpa_ep_table;
 
@@ -83,6 +97,8 @@ tcpa_ep_move(struct tcpa_ep_table *t, uint32_t i, unsigned from, unsigned to)
 	/* New state first: a reader never sees the connection in no state. */
 	__atomic_store_n(&e->states[to], e->states[to] + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->states[from], e->states[from] - 1, __ATOMIC_RELAXED);
+	if (to == TCPA_TCP_ST_TIME_WAIT && e->states[to] > e->tw_peak)
+		__atomic_store_n(&e->tw_peak, e->states[to], __ATOMIC_RELAXED);
 }
 
 #endif /* TCPA_ENDPOINT_H */

@@ -35,6 +35,7 @@
 	X(wrong_core,     "segments of a known connection that reached another RX core first") \
 	X(tcp_unexpected, "segments the state machine did not expect in the endpoint's state") \
 	X(ep_full,        "connections not aggregated: endpoint table full") \
+	X(timer_full,     "timed rules skipped: timer queue full (raise flows_per_core)") \
 	X(flows_active,   "gauge: connections in the table")
 
 struct TCPA_CACHE_ALIGNED tcpa_stats {
@@ -51,6 +52,7 @@ struct tcpa_engine_conf {
 	uint32_t flows;                         /* flow table capacity */
 	uint32_t endpoints;                     /* endpoint table capacity */
 	uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]; /* idle timeout per class */
+	struct tcpa_anom_conf anom;             /* rule thresholds */
 	struct tcpa_hash_secret secret;
 };
 
@@ -67,6 +69,15 @@ struct tcpa_engine *tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c
 
 /** Change idle timeouts while running (control path, owner core or stopped). */
 void tcpa_engine_set_timeouts(struct tcpa_engine *e, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
+
+/** Change rule thresholds while running (word stores; see tcpa_engine_set_timeouts). */
+void tcpa_engine_set_anom(struct tcpa_engine *e, const struct tcpa_anom_conf *c);
+
+/**
+ * End of a capture: conditions that the end decides (a SYN still
+ * unanswered when the capture ended is syn_unanswered). Offline only.
+ */
+void tcpa_engine_finish(struct tcpa_engine *e);
 
 /** Set @p p->hash (symmetric: both directions of a connection agree). */
 static inline void
@@ -92,12 +103,5 @@ uint64_t tcpa_engine_now(const struct tcpa_engine *e);
 struct tcpa_stats *tcpa_engine_stats(struct tcpa_engine *e);
 struct tcpa_flow_table *tcpa_engine_flows(struct tcpa_engine *e);
 struct tcpa_ep_table *tcpa_engine_endpoints(struct tcpa_engine *e);
-
-/** ns -> ms (a division by a constant: the compiler makes it a multiply). */
-static inline uint32_t
-tcpa_ns_to_ms(uint64_t ns)
-{
-	return (uint32_t)(ns / TCPA_NS_PER_MS);
-}
 
 #endif /* TCPA_ENGINE_H */

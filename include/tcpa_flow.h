@@ -198,6 +198,16 @@ enum tcpa_flow_tmo {
 	TCPA_FLOW_TMO_MAX
 };
 
+/*
+ * Analysis state of a flow beyond both endpoints' TCP state, in a parallel
+ * array (one per entry, 64 bytes, zeroed with the entry): the anomaly rules
+ * (lib/anom) own its layout. Keeping it out of struct tcpa_flow keeps the
+ * entry at two cache lines for lookup and the state machine.
+ */
+struct TCPA_CACHE_ALIGNED tcpa_flow_ext {
+	uint8_t b[64];
+};
+
 struct tcpa_flow_table;
 
 /** Called before a flow leaves the table (expired or evicted). */
@@ -285,6 +295,15 @@ void tcpa_flow_remove(struct tcpa_flow_table *t, struct tcpa_flow *f);
  * @return flows visited.
  */
 unsigned tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget);
+
+/** The analysis state of @p f (prefetched with the entry by lookups). */
+struct tcpa_flow_ext *tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f);
+
+/** Index of @p f in the table (>= 1), stable while the flow lives. */
+uint32_t tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f);
+
+/** Entry at index @p i, or NULL if out of range (it may be free: check tl.next). */
+struct tcpa_flow *tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i);
 
 /** Flows in the table now. */
 uint32_t tcpa_flow_count(const struct tcpa_flow_table *t);

@@ -50,14 +50,29 @@ tcpa_engine_timeouts(const struct tcpa_conf *c, uint32_t t[TCPA_FLOW_TMO_MAX])
 }
 
 void
+tcpa_anom_conf_of(const struct tcpa_conf *c, struct tcpa_anom_conf *a)
+{
+	a->close_wait_ms = (uint32_t)(c->close_wait_s * 1000);
+	a->idle_close_ms = (uint32_t)(c->idle_close_s * 1000);
+	a->syn_timeout_ms = (uint32_t)(c->syn_timeout_s * 1000);
+	a->nagle_us = (uint32_t)(c->nagle_delay_ms * 1000);
+	a->min_rto_us = (uint32_t)(c->min_rto_ms * 1000);
+	a->reorder_us = (uint32_t)(c->reorder_ms * 1000);
+}
+
+void
 tcpa_ctl_apply_conf(void)
 {
 	uint32_t t[TCPA_FLOW_TMO_MAX];
+	struct tcpa_anom_conf a;
 
-	/* Word stores: each RX core picks them up on its next expiry check. */
+	/* Word stores: each RX core picks them up on its next read. */
 	tcpa_engine_timeouts(&tcpa_conf_g, t);
-	for (unsigned i = 0; i < tcpa_nworkers; i++)
+	tcpa_anom_conf_of(&tcpa_conf_g, &a);
+	for (unsigned i = 0; i < tcpa_nworkers; i++) {
 		tcpa_engine_set_timeouts(tcpa_workers[i].eng, t);
+		tcpa_engine_set_anom(tcpa_workers[i].eng, &a);
+	}
 }
 
 /* ---- snapshot of the RX cores ---- */

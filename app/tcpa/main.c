@@ -193,6 +193,7 @@ engine_conf(struct tcpa_engine_conf *ec)
 	ec->flows = (uint32_t)tcpa_conf_g.flows_per_core;
 	ec->endpoints = (uint32_t)tcpa_conf_g.endpoints_per_core;
 	tcpa_engine_timeouts(&tcpa_conf_g, ec->timeout_ms);
+	tcpa_anom_conf_of(&tcpa_conf_g, &ec->anom);
 	ec->secret = secret;
 }
 

@@ -196,6 +196,8 @@ tcpa_worker_main(void *arg)
 				break;
 		}
 	}
+	if (w->offline && !__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED))
+		tcpa_engine_finish(w->eng);
 	st->flows_active = tcpa_flow_count(tcpa_engine_flows(w->eng));
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return 0;

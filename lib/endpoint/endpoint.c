@@ -10,30 +10,6 @@
 
 #include "tcpa_endpoint.h"
 
-static const char *const anom_names[] = {
-#define X(name, kind, help) #name,
-	TCPA_ANOMALIES(X)
-#undef X
-};
-
-static const char *const anom_helps[] = {
-#define X(name, kind, help) help,
-	TCPA_ANOMALIES(X)
-#undef X
-};
-
-const char *
-tcpa_anom_name(unsigned a)
-{
-	return a < TCPA_ANOM_MAX ? anom_names[a] : "?";
-}
-
-const char *
-tcpa_anom_help(unsigned a)
-{
-	return a < TCPA_ANOM_MAX ? anom_helps[a] : "?";
-}
-
 struct TCPA_CACHE_ALIGNED tcpa_ep_table {
 	struct tcpa_ep *rec;    /* rec[0] unused; slots 1..mask+1 */
 	uint32_t mask;

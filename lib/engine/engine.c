@@ -14,18 +14,52 @@
 #include "tcpa_engine.h"
 #include "tcpa_tcp.h"
 
+/*
+ * Timed rules. Every entry of one queue waits the same time (a threshold),
+ * so a FIFO is already in deadline order: O(1) per entry, no wheel. An
+ * entry names a flow index and a stamp the flow still carries if it is the
+ * same connection in the same condition; anything else is stale and
+ * dropped when it comes due.
+ */
+struct tev {
+	uint32_t idx;           /* flow index; bit 31: key side (close_wait) */
+	uint32_t stamp;
+};
+
+struct fifo {
+	struct tev *v;
+	uint32_t mask;
+	uint32_t head;          /* next to check */
+	uint32_t tail;          /* next free */
+};
+
+enum { Q_SYN, Q_ONE_SIDED, Q_CLOSE_WAIT, Q_MAX };
+
 struct TCPA_CACHE_ALIGNED tcpa_engine {
 	struct tcpa_stats st;
 	struct tcpa_flow_table *ft;
 	struct tcpa_ep_table *ep;
 	uint64_t now_ns;
 	uint64_t drops;         /* flows that left the table: stale-pointer guard */
+	struct tcpa_anom_conf ac;
+	struct fifo q[Q_MAX];
 };
 
 static inline size_t
 align64(size_t x)
 {
 	return (x + 63) & ~(size_t)63;
+}
+
+static uint32_t
+fifo_slots(uint32_t flows)
+{
+	uint32_t n = 64;
+
+	/* Room for two pending entries per flow before anything is skipped. */
+	while (n < flows * 2ULL)
+		n <<= 1;
+	return n;
 }
 
 size_t
@@ -36,7 +70,22 @@ tcpa_engine_memsize(const struct tcpa_engine_conf *c)
 
 	if (ft == 0 || ep == 0)
 		return 0;
-	return align64(sizeof(struct tcpa_engine)) + align64(ft) + align64(ep);
+	return align64(sizeof(struct tcpa_engine)) + align64(ft) + align64(ep) +
+		Q_MAX * align64((size_t)fifo_slots(c->flows) * sizeof(struct tev));
+}
+
+static inline void
+fifo_push(struct tcpa_engine *e, unsigned qi, uint32_t idx, uint32_t stamp)
+{
+	struct fifo *q = &e->q[qi];
+
+	if (unlikely(q->tail - q->head > q->mask)) {
+		e->st.timer_full++;
+		return;
+	}
+	q->v[q->tail & q->mask].idx = idx;
+	q->v[q->tail & q->mask].stamp = stamp;
+	q->tail++;
 }
 
 /* ---- endpoint bookkeeping ---- */
@@ -94,6 +143,11 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	struct tcpa_engine *e = ctx;
 	uint8_t st[2] = { f->half[0].state, f->half[1].state };
 
+	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+
+	for (unsigned sd = 0; sd < 2; sd++)
+		if ((x->hflags[sd] & TCPA_AH_CW_STUCK) && f->ep[sd] != 0)
+			tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck--;
 	ep_unbind(e, f, st);
 	e->drops++;
 	if (evicted)
@@ -106,6 +160,40 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 }
 
 /* ---- segment path ---- */
+
+/*
+ * Start or stop the timed rules when states change: CLOSE_WAIT entered
+ * (close_wait_stuck after close_wait_s), a SYN starting a connection
+ * (syn_unanswered after syn_timeout_s). The stamp is kept in the half's
+ * spare word, which no other code uses in those states.
+ */
+static void
+timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_tcp_result *r)
+{
+	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	uint32_t now_ms = tcpa_ns_to_ms(e->now_ns) | 1, idx = tcpa_flow_index(e->ft, f);
+
+	for (unsigned sd = 0; sd < 2; sd++) {
+		struct tcpa_half *h = &f->half[sd];
+
+		if (h->state == r->old_state[sd])
+			continue;
+		if (h->state == TCPA_TCP_ST_CLOSE_WAIT) {
+			h->spare = now_ms;
+			fifo_push(e, Q_CLOSE_WAIT, idx | (uint32_t)sd << 31, now_ms);
+		} else if (r->old_state[sd] == TCPA_TCP_ST_CLOSE_WAIT &&
+				(x->hflags[sd] & TCPA_AH_CW_STUCK)) {
+			x->hflags[sd] &= (uint8_t)~TCPA_AH_CW_STUCK;
+			if (f->ep[sd] != 0)
+				tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck--;
+		}
+	}
+	if ((r->what & TCPA_TCP_R_NEW_CONN) && f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT) {
+		f->half[f->cli].spare = now_ms;
+		x->cflags &= (uint8_t)~TCPA_AC_SYN_DONE;
+		fifo_push(e, Q_SYN, idx, now_ms);
+	}
+}
 
 /* What the state machine reported, turned into counters and attribution. */
 static void
@@ -133,6 +221,7 @@ account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
 		for (unsigned s = 0; s < 2; s++)
 			tcpa_ep_move(e->ep, f->ep[s], r->old_state[s], f->half[s].state);
 	}
+	timers_on_change(e, f, r);
 	if (likely((r->what & ~(TCPA_TCP_R_ROLES | TCPA_TCP_R_MIDSTREAM)) == 0))
 		return;
 	/*
@@ -169,6 +258,7 @@ flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, unsigned side, uint32_
 
 	tcpa_flow_key_of_side(p, side, &k);
 	f = tcpa_flow_insert(e->ft, &k, p->hash, TCPA_FLOW_TMO_EMBRYONIC, now_ms);
+	fifo_push(e, Q_ONE_SIDED, tcpa_flow_index(e->ft, f), (uint32_t)(p->ts / 1000));
 
 	e->st.flows_new++;
 	e->st.flows_active++;
@@ -177,6 +267,61 @@ flow_new(struct tcpa_engine *e, const struct tcpa_pkt *p, unsigned side, uint32_
 		e->st.midstream++;
 	ep_bind(e, f);
 	return f;
+}
+
+/* The profile an endpoint's SYN shows: its socket options on the wire. */
+static void
+profile_syn(struct tcpa_engine *e, const struct tcpa_flow *f, const struct tcpa_pkt *p,
+		unsigned side)
+{
+	struct tcpa_ep *ep;
+
+	if (f->ep[side] == 0)
+		return;
+	ep = tcpa_ep_at(e->ep, f->ep[side]);
+	ep->pflags = TCPA_EP_P_SYN | (p->opts & TCPA_OPT_WSCALE ? TCPA_EP_P_WS : 0) |
+		(p->opts & TCPA_OPT_SACKOK ? TCPA_EP_P_SACKOK : 0) |
+		(p->opts & TCPA_OPT_TS ? TCPA_EP_P_TS : 0);
+	if (p->opts & TCPA_OPT_MSS)
+		ep->mss = p->mss;
+	ep->wscale = p->opts & TCPA_OPT_WSCALE ? p->wscale : 0;
+	if (p->win > ep->max_win)
+		ep->max_win = p->win;
+}
+
+/* Per-segment rules (lib/anom), before the state machine moves. */
+static inline void
+rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
+	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	uint32_t idle_ms = 0, win;
+	unsigned n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned a = ev[i].anom, sd = ev[i].side;
+
+		anom(e, f, sd, a);
+		if (a == TCPA_ANOM_idle_close && f->ep[sd] != 0) {
+			struct tcpa_ep *ep = tcpa_ep_at(e->ep, f->ep[sd]);
+
+			ep->idle_sum_ms += idle_ms;
+			if (idle_ms > ep->idle_max_ms)
+				ep->idle_max_ms = idle_ms;
+		}
+	}
+	if (unlikely(p->tcp_flags & TCPA_TCP_SYN)) {
+		profile_syn(e, f, p, side);
+		return;
+	}
+	/* A window larger than the last one may be the largest yet: rare. */
+	win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << f->half[side].wscale : p->win;
+	if (unlikely(win > f->half[side].win) && f->ep[side] != 0) {
+		struct tcpa_ep *ep = tcpa_ep_at(e->ep, f->ep[side]);
+
+		if (win > ep->max_win)
+			ep->max_win = win;
+	}
 }
 
 static inline void
@@ -204,6 +349,7 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 		e->st.wrong_core++;
 	s->rxc = p->rxc;
 	tcpa_flow_touch(f, now_ms);
+	rules(e, f, p, side);
 	if (likely(tcpa_tcp_predict(f, p, side)))
 		return;
 	tcpa_tcp_input(f, p, side, &r);
@@ -261,12 +407,116 @@ tcpa_engine_input_burst(struct tcpa_engine *e, const struct tcpa_pkt *pk, uint16
 	return n;
 }
 
+/* Is the flow at @idx still the one the entry was made for? */
+static struct tcpa_flow *
+tev_flow(struct tcpa_engine *e, uint32_t idx)
+{
+	struct tcpa_flow *f = tcpa_flow_at(e->ft, idx & 0x7fffffff);
+
+	return f != NULL && f->tl.next != 0 ? f : NULL;
+}
+
+static int
+check_syn(struct tcpa_engine *e, const struct tev *t, int end)
+{
+	struct tcpa_flow *f = tev_flow(e, t->idx);
+	struct tcpa_anom_ext *x;
+
+	if (!end && (int32_t)(tcpa_ns_to_ms(e->now_ns) - (t->stamp + e->ac.syn_timeout_ms)) < 0)
+		return 0;   /* not due */
+	if (f == NULL)
+		return 1;
+	x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && f->half[f->cli].spare == t->stamp &&
+			!(x->cflags & TCPA_AC_SYN_DONE)) {
+		x->cflags |= TCPA_AC_SYN_DONE;
+		anom(e, f, !f->cli, TCPA_ANOM_syn_unanswered);
+	}
+	return 1;
+}
+
+static int
+check_one_sided(struct tcpa_engine *e, const struct tev *t)
+{
+	struct tcpa_flow *f = tev_flow(e, t->idx);
+	uint32_t now_us = (uint32_t)(e->now_ns / 1000);
+	unsigned seen;
+
+	if ((int32_t)(now_us - (t->stamp + e->ac.syn_timeout_ms * 1000)) < 0)
+		return 0;
+	if (f == NULL || tcpa_anom_ext(tcpa_flow_ext(e->ft, f))->born_us != t->stamp)
+		return 1;
+	/* One direction only, and more than a SYN in it (that is syn_unanswered). */
+	seen = (f->half[0].flags & TCPA_HALF_SEEN ? 1 : 0) | (f->half[1].flags & TCPA_HALF_SEEN ? 2 : 0);
+	if ((seen == 1 && (f->half[0].flags & TCPA_HALF_ACKED)) ||
+			(seen == 2 && (f->half[1].flags & TCPA_HALF_ACKED)))
+		e->st.one_sided++;
+	return 1;
+}
+
+static int
+check_close_wait(struct tcpa_engine *e, const struct tev *t)
+{
+	struct tcpa_flow *f = tev_flow(e, t->idx);
+	unsigned sd = t->idx >> 31;
+	struct tcpa_anom_ext *x;
+
+	if ((int32_t)(tcpa_ns_to_ms(e->now_ns) - (t->stamp + e->ac.close_wait_ms)) < 0)
+		return 0;
+	if (f == NULL || f->half[sd].state != TCPA_TCP_ST_CLOSE_WAIT || f->half[sd].spare != t->stamp)
+		return 1;
+	x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	if (!(x->hflags[sd] & TCPA_AH_CW_STUCK)) {
+		x->hflags[sd] |= TCPA_AH_CW_STUCK;
+		anom(e, f, sd, TCPA_ANOM_close_wait_stuck);
+		if (f->ep[sd] != 0)
+			tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck++;
+	}
+	return 1;
+}
+
+static void
+timers_run(struct tcpa_engine *e, unsigned budget)
+{
+	for (unsigned qi = 0; qi < Q_MAX; qi++) {
+		struct fifo *q = &e->q[qi];
+
+		for (unsigned n = 0; n < budget && q->head != q->tail; n++) {
+			const struct tev *t = &q->v[q->head & q->mask];
+			int done = qi == Q_SYN ? check_syn(e, t, 0) :
+				qi == Q_ONE_SIDED ? check_one_sided(e, t) : check_close_wait(e, t);
+
+			if (!done)
+				break;
+			q->head++;
+		}
+	}
+}
+
 void
 tcpa_engine_age(struct tcpa_engine *e, uint64_t now_ns)
 {
 	if (now_ns > e->now_ns)
 		e->now_ns = now_ns;
+	timers_run(e, TCPA_AGE_STEP);
 	tcpa_flow_age_step(e->ft, tcpa_ns_to_ms(e->now_ns), TCPA_AGE_STEP);
+}
+
+void
+tcpa_engine_finish(struct tcpa_engine *e)
+{
+	struct fifo *q = &e->q[Q_SYN];
+
+	/* Whatever is due by the last packet's time, then every SYN still waiting. */
+	timers_run(e, UINT32_MAX);
+	for (; q->head != q->tail; q->head++)
+		check_syn(e, &q->v[q->head & q->mask], 1);
+}
+
+void
+tcpa_engine_set_anom(struct tcpa_engine *e, const struct tcpa_anom_conf *c)
+{
+	e->ac = *c;
 }
 
 uint64_t
@@ -290,6 +540,13 @@ tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c)
 	e->ft = tcpa_flow_table_init(p, c->flows, c->timeout_ms, &c->secret, on_drop, e);
 	p += align64(tcpa_flow_table_memsize(c->flows));
 	e->ep = tcpa_ep_table_init(p, c->endpoints, &c->secret);
+	p += align64(tcpa_ep_table_memsize(c->endpoints));
+	for (unsigned qi = 0; qi < Q_MAX; qi++) {
+		e->q[qi].v = (struct tev *)p;
+		e->q[qi].mask = fifo_slots(c->flows) - 1;
+		p += align64((size_t)fifo_slots(c->flows) * sizeof(struct tev));
+	}
+	e->ac = c->anom;
 	if (e->ft == NULL || e->ep == NULL) {
 		errno = EINVAL;
 		return NULL;

@@ -40,6 +40,7 @@ struct TCPA_CACHE_ALIGNED bucket {
 struct TCPA_CACHE_ALIGNED tcpa_flow_table {
 	struct bucket *bkt;
 	struct tcpa_flow *ent;      /* ent[1..cap] */
+	struct tcpa_flow_ext *ext;  /* ext[i]: analysis state of ent[i] */
 	uint32_t *free;             /* stack of free entry indexes */
 	struct tcpa_flow_link *heads; /* WHEEL_SLOTS sentinels, then the work list */
 	uint32_t cap;
@@ -83,6 +84,7 @@ tcpa_flow_table_memsize(uint32_t capacity)
 	return align64(sizeof(struct tcpa_flow_table)) +
 		align64((size_t)nb_buckets(capacity) * sizeof(struct bucket)) +
 		align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow)) +
+		align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow_ext)) +
 		align64((size_t)capacity * sizeof(uint32_t)) +
 		align64((WHEEL_SLOTS + 1) * sizeof(struct tcpa_flow_link));
 }
@@ -239,17 +241,18 @@ bucket_match(const struct bucket *b, uint32_t sig)
 }
 
 static inline void
-prefetch_entry(const struct tcpa_flow *f)
+prefetch_entry(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
 {
 	__builtin_prefetch(f);
 	__builtin_prefetch(&f->half[0]);
+	__builtin_prefetch(&t->ext[f - t->ent]);
 }
 
 static inline void
 bucket_prefetch_match(const struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig)
 {
 	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1)
-		prefetch_entry(&t->ent[b->idx[__builtin_ctz(m)]]);
+		prefetch_entry(t, &t->ent[b->idx[__builtin_ctz(m)]]);
 }
 
 void
@@ -338,9 +341,9 @@ tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uin
 		m1[i] = bucket_match(&t->bkt[b1[i]], sig);
 		m2[i] = bucket_match(&t->bkt[b2[i]], sig);
 		for (uint32_t m = m1[i]; m != 0; m &= m - 1)
-			prefetch_entry(&t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(t, &t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
 		for (uint32_t m = m2[i]; m != 0; m &= m - 1)
-			prefetch_entry(&t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(t, &t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		unsigned sd = 0;
@@ -491,6 +494,7 @@ tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint6
 	i = t->free[--t->nfree];
 	f = &t->ent[i];
 	memset(f, 0, sizeof(*f));
+	memset(&t->ext[i], 0, sizeof(t->ext[i]));
 	f->key = *k;
 	f->tmo = tmo;
 	f->last_ms = now_ms;
@@ -571,6 +575,8 @@ tcpa_flow_table_init(void *mem, uint32_t capacity, const uint32_t timeout_ms[TCP
 	p += align64((size_t)nb * sizeof(struct bucket));
 	t->ent = (struct tcpa_flow *)p;
 	p += align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow));
+	t->ext = (struct tcpa_flow_ext *)p;
+	p += align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow_ext));
 	t->free = (uint32_t *)p;
 	p += align64((size_t)capacity * sizeof(uint32_t));
 	t->heads = (struct tcpa_flow_link *)p;
@@ -596,6 +602,24 @@ tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t, const uint32_t timeout_m
 {
 	for (unsigned c = 0; c < TCPA_FLOW_TMO_MAX; c++)
 		t->timeout_ms[c] = timeout_ms[c];
+}
+
+struct tcpa_flow_ext *
+tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f)
+{
+	return &t->ext[f - t->ent];
+}
+
+uint32_t
+tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
+{
+	return (uint32_t)(f - t->ent);
+}
+
+struct tcpa_flow *
+tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i)
+{
+	return i >= 1 && i <= t->cap ? &t->ent[i] : NULL;
 }
 
 uint32_t

@@ -96,6 +96,13 @@ eng_open(struct eng *x, uint32_t flows, uint32_t endpoints, uint64_t t0)
 	x->conf.timeout_ms[TCPA_FLOW_TMO_TIME_WAIT] = TMO_TIME_WAIT;
 	x->conf.timeout_ms[TCPA_FLOW_TMO_CLOSING] = TMO_CLOSING;
 	x->conf.timeout_ms[TCPA_FLOW_TMO_ESTABLISHED] = TMO_ESTABLISHED;
+	/* The configuration's defaults (docs/CONFIG.md). */
+	x->conf.anom.close_wait_ms = 5000;
+	x->conf.anom.idle_close_ms = 2000;
+	x->conf.anom.syn_timeout_ms = 3000;
+	x->conf.anom.nagle_us = 30000;
+	x->conf.anom.min_rto_us = 200000;
+	x->conf.anom.reorder_us = 3000;
 	tcpa_hash_secret_init(&x->conf.secret, 1234);
 	sz = tcpa_engine_memsize(&x->conf);
 	if (sz == 0) {

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-segment anomaly rules of ANOMALIES.md ("Throughput and loss",
+ * the stale-pool and idle-timeout diagnoses, Nagle meeting delayed ACK).
+ *
+ * Each rule compares a segment with what the flow held before it (so the
+ * engine calls tcpa_anom_segment() before the state machine moves) and with
+ * the little the rules remember per direction (struct tcpa_anom_ext, 64
+ * bytes beside the flow entry). Rules that need time to pass without a
+ * segment (close_wait_stuck, syn_unanswered, one_sided) are the engine's
+ * timers.
+ *
+ * Attribution: a per-segment flag is attributed to the endpoint that sent
+ * the flagged segment (Wireshark flags that frame); the diagnoses follow
+ * ANOMALIES.md.
+ */
+#include <string.h>
+
+#include "tcpa_anom.h"
+#include "tcpa_tcp.h"
+
+static const char *const anom_names[] = {
+#define X(name, kind, help) #name,
+	TCPA_ANOMALIES(X)
+#undef X
+};
+
+static const char *const anom_helps[] = {
+#define X(name, kind, help) help,
+	TCPA_ANOMALIES(X)
+#undef X
+};
+
+const char *
+tcpa_anom_name(unsigned a)
+{
+	return a < TCPA_ANOM_MAX ? anom_names[a] : "?";
+}
+
+const char *
+tcpa_anom_help(unsigned a)
+{
+	return a < TCPA_ANOM_MAX ? anom_helps[a] : "?";
+}
+
+static inline void
+emit(struct tcpa_anom_ev *ev, unsigned *n, unsigned a, unsigned side)
+{
+	if (*n < TCPA_ANOM_SEG_MAX) {
+		ev[*n].anom = (uint8_t)a;
+		ev[*n].side = (uint8_t)side;
+		(*n)++;
+	}
+}
+
+/* Time within which a segment filling a gap is reordering, not a resend. */
+static inline uint32_t
+reorder_window_us(const struct tcpa_anom_conf *c, const struct tcpa_anom_ext *x)
+{
+	return x->rtt16 != 0 ? (uint32_t)x->rtt16 * 16 : c->reorder_us;
+}
+
+/* ACK-side rules for a segment from @side acknowledging its peer. */
+static void
+ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa_anom_ext *x,
+		const struct tcpa_pkt *p, unsigned side, uint32_t now_us, struct tcpa_anom_ev *ev,
+		unsigned *n)
+{
+	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
+	struct tcpa_anom_half *hq = &x->h[!side];
+	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << s->wscale : p->win;
+	int pure = p->payload_len == 0 && !(p->tcp_flags & (TCPA_TCP_FIN | TCPA_TCP_SYN));
+
+	if ((q->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->ack, q->nxt))
+		emit(ev, n, TCPA_ANOM_ack_unseen, side);
+	if (pure && (s->flags & TCPA_HALF_ACKED) && p->ack == s->ack && win == s->win &&
+			(q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
+		emit(ev, n, TCPA_ANOM_dup_ack, side);
+		if (x->dupacks[side] < UINT8_MAX)
+			x->dupacks[side]++;
+	} else if (!(s->flags & TCPA_HALF_ACKED) || p->ack != s->ack) {
+		x->dupacks[side] = 0;
+	}
+	if (pure && (x->hflags[!side] & TCPA_AH_KA)) {
+		emit(ev, n, TCPA_ANOM_keepalive_ack, side);
+		x->hflags[!side] &= (uint8_t)~TCPA_AH_KA;
+	}
+	/* The ACK of the peer's last small segment: late means Nagle holds the next. */
+	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+		if (now_us - hq->small_us >= c->nagle_us) {
+			x->hflags[!side] |= TCPA_AH_LATE;
+			hq->small_us = now_us;
+		}
+		hq->small_end = 0;
+	}
+}
+
+/* Keep-alive and zero-window probes: tiny segments at or just below nxt. */
+static int
+probe_rules(const struct tcpa_flow *f, struct tcpa_anom_ext *x, const struct tcpa_pkt *p,
+		unsigned side, struct tcpa_anom_ev *ev, unsigned *n)
+{
+	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
+	int zw = (q->flags & TCPA_HALF_SEEN) && q->win == 0;
+
+	if ((p->tcp_flags & (TCPA_TCP_FIN | TCPA_TCP_SYN)) || p->payload_len > 1 ||
+			!(s->flags & TCPA_HALF_SEEN))
+		return 0;
+	if (p->seq + 1 == s->nxt) {
+		/* Linux probes both ways with seq = nxt - 1: the window decides. */
+		if (zw) {
+			emit(ev, n, TCPA_ANOM_zero_window_probe, side);
+		} else {
+			emit(ev, n, TCPA_ANOM_keepalive, side);
+			x->hflags[side] |= TCPA_AH_KA;
+		}
+		return 1;
+	}
+	if (zw && p->payload_len == 1 && p->seq == s->nxt) {
+		emit(ev, n, TCPA_ANOM_zero_window_probe, side);
+		return 1;
+	}
+	return 0;
+}
+
+/* A segment at or below what this side already sent: which kind of resend. */
+static void
+resend_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
+		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side, uint32_t end,
+		uint32_t now_us, struct tcpa_anom_ev *ev, unsigned *n)
+{
+	const struct tcpa_half *q = &f->half[!side];
+	struct tcpa_anom_half *hs = &x->h[side];
+	int in_hole = (x->hflags[side] & TCPA_AH_HOLE) && tcpa_seq_ge(p->seq, hs->hole_lo) &&
+		tcpa_seq_lt(p->seq, hs->hole_hi);
+
+	if ((q->flags & TCPA_HALF_ACKED) && tcpa_seq_le(end, q->ack)) {
+		emit(ev, n, TCPA_ANOM_spurious_retransmission, side);
+	} else if (x->dupacks[!side] >= 2 && q->ack == p->seq) {
+		/* The receiver is signalling exactly this hole. */
+		emit(ev, n, TCPA_ANOM_fast_retransmission, side);
+		emit(ev, n, TCPA_ANOM_retransmission, side);
+	} else if (in_hole && now_us - hs->hole_us <= reorder_window_us(c, x)) {
+		emit(ev, n, TCPA_ANOM_out_of_order, side);
+	} else {
+		emit(ev, n, TCPA_ANOM_retransmission, side);
+	}
+	if (in_hole) {
+		/* The observer now holds the start of the gap. */
+		if (p->seq == hs->hole_lo)
+			hs->hole_lo = end;
+		if (tcpa_seq_ge(hs->hole_lo, hs->hole_hi))
+			x->hflags[side] &= (uint8_t)~TCPA_AH_HOLE;
+	}
+}
+
+/* Nagle meeting delayed ACK: a small segment released by a late ACK. */
+static void
+nagle_rules(const struct tcpa_anom_ext *xc, struct tcpa_anom_ext *x, const struct tcpa_flow *f,
+		const struct tcpa_pkt *p, unsigned side, uint32_t end, uint32_t now_us,
+		struct tcpa_anom_ev *ev, unsigned *n)
+{
+	struct tcpa_anom_half *hs = &x->h[side];
+	uint32_t mss = xc->mss[!side] != 0 ? xc->mss[!side] : 536;
+	uint32_t soon = xc->rtt16 != 0 ? (uint32_t)xc->rtt16 * 16 + 1000 : 2000;
+
+	if (p->payload_len == 0 || p->payload_len >= mss || p->seq != f->half[side].nxt)
+		return;
+	if ((x->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <= soon)
+		emit(ev, n, TCPA_ANOM_nagle_delay, side);
+	x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+	if (hs->small_end == 0) {
+		hs->small_end = end;
+		hs->small_us = now_us;
+	}
+}
+
+unsigned
+tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
+		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
+		struct tcpa_anom_ev *ev, uint32_t *idle_ms)
+{
+	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
+	struct tcpa_anom_half *hs = &x->h[side];
+	uint8_t fl = p->tcp_flags;
+	uint32_t now_us = (uint32_t)(p->ts / 1000), now_ms = tcpa_ns_to_ms(p->ts);
+	uint32_t seglen = p->payload_len + ((fl & TCPA_TCP_FIN) != 0), end = p->seq + seglen;
+	unsigned n = 0;
+
+	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
+		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
+			x->mss[side] = p->mss;
+		if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
+			x->born_us = now_us;
+		return 0;   /* RST and SYN rules belong to the state machine */
+	}
+	if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
+		x->born_us = now_us;
+	/* The ACK that completes the handshake gives the RTT. */
+	if (x->rtt16 == 0 && q->state == TCPA_TCP_ST_SYN_RECEIVED && (fl & TCPA_TCP_ACK)) {
+		uint32_t rtt = (now_us - x->born_us) / 16;
+
+		x->rtt16 = (uint16_t)(rtt == 0 ? 1 : rtt > UINT16_MAX ? UINT16_MAX : rtt);
+	}
+	if (likely(fl & TCPA_TCP_ACK))
+		ack_rules(c, f, x, p, side, now_us, ev, &n);
+	if (p->win == 0 && !(fl & TCPA_TCP_FIN))
+		emit(ev, &n, TCPA_ANOM_zero_window, side);
+	if (probe_rules(f, x, p, side, ev, &n))
+		return n;
+	if (seglen > 0 && (s->flags & TCPA_HALF_SEEN)) {
+		if (tcpa_seq_lt(p->seq, s->nxt)) {
+			resend_rules(c, f, x, p, side, end, now_us, ev, &n);
+		} else if (tcpa_seq_gt(p->seq, s->nxt)) {
+			emit(ev, &n, TCPA_ANOM_lost_segment, side);
+			hs->hole_lo = s->nxt;
+			hs->hole_hi = p->seq;
+			hs->hole_us = now_us;
+			x->hflags[side] |= TCPA_AH_HOLE;
+		}
+		if (p->payload_len != 0 && (q->flags & TCPA_HALF_ACKED) && q->win != 0 &&
+				end - (fl & TCPA_TCP_FIN ? 1 : 0) == q->ack + q->win)
+			emit(ev, &n, TCPA_ANOM_window_full, side);
+		if (!(fl & TCPA_TCP_FIN))
+			nagle_rules(x, x, f, p, side, end, now_us, ev, &n);
+	}
+	if ((fl & TCPA_TCP_FIN) && !(s->flags & TCPA_HALF_FIN) && !(x->cflags & TCPA_AC_IDLE)) {
+		uint32_t last = tcpa_seq_gt(hs->last_data_ms, x->h[!side].last_data_ms) ?
+			hs->last_data_ms : x->h[!side].last_data_ms;
+
+		if ((hs->last_data_ms | x->h[!side].last_data_ms) != 0 && p->payload_len == 0 &&
+				now_ms - last >= c->idle_close_ms) {
+			emit(ev, &n, TCPA_ANOM_idle_close, side);
+			x->cflags |= TCPA_AC_IDLE;
+			*idle_ms = now_ms - last;
+		}
+	}
+	if (p->payload_len != 0) {
+		if (s->state == TCPA_TCP_ST_CLOSE_WAIT && !(x->cflags & TCPA_AC_STALE)) {
+			emit(ev, &n, TCPA_ANOM_stale_reuse, side);
+			x->cflags |= TCPA_AC_STALE;
+		}
+		hs->last_data_ms = now_ms;
+	}
+	return n;
+}

@@ -55,6 +55,7 @@ struct tcpa_anom_conf {
 	uint32_t nagle_us;
 	uint32_t min_rto_us;
 	uint32_t reorder_us;
+	uint32_t off;           /* benchmarks only: 1 = skip every rule (state tracking only) */
 };
 
 /* What the rules remember about one endpoint's direction. */

@@ -187,6 +187,40 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	uint32_t seglen = p->payload_len + ((fl & TCPA_TCP_FIN) != 0), end = p->seq + seglen;
 	unsigned n = 0;
 
+	/*
+	 * Fast path: an in-order data segment or a fresh ACK between two
+	 * ESTABLISHED ends, with nothing pending on either side (no probe
+	 * awaiting its ACK, no gap, no Nagle suspicion, no small segment the
+	 * ACK acknowledges). No rule can fire; only the bookkeeping moves.
+	 */
+	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK && s->state == TCPA_TCP_ST_ESTABLISHED &&
+			q->state == TCPA_TCP_ST_ESTABLISHED && (x->hflags[0] | x->hflags[1]) == 0 &&
+			p->seq == s->nxt && p->win != 0 && tcpa_seq_le(p->ack, q->nxt))) {
+		struct tcpa_anom_half *hq = &x->h[!side];
+
+		/* It acknowledges the peer's small segment in time: no Nagle stall. */
+		if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+			if (now_us - hq->small_us >= c->nagle_us)
+				goto slow;
+			hq->small_end = 0;
+		}
+		if (p->payload_len == 0) {
+			if (p->ack != s->ack) {
+				x->dupacks[side] = 0;
+				return 0;
+			}
+		} else if (end != q->ack + q->win) {
+			x->dupacks[side] = 0;
+			hs->last_data_ms = now_ms;
+			if (hs->small_end == 0 && p->payload_len < (x->mss[!side] != 0 ?
+					x->mss[!side] : 536u)) {
+				hs->small_end = end;
+				hs->small_us = now_us;
+			}
+			return 0;
+		}
+	}
+slow:
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
 			x->mss[side] = p->mss;

@@ -296,7 +296,11 @@ rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsi
 	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
 	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
 	uint32_t idle_ms = 0, win;
-	unsigned n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
+	unsigned n;
+
+	if (unlikely(e->ac.off))
+		return;
+	n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned a = ev[i].anom, sd = ev[i].side;

@@ -22,6 +22,14 @@ struct tcpa_report_ep {
 	uint64_t states[TCPA_TCP_ST_MAX];
 	uint64_t conns;
 	uint64_t anom[TCPA_ANOM_MAX];
+	uint64_t cw_stuck;      /* live close_wait_stuck connections */
+	uint64_t tw_peak;       /* sum of the cores' TIME_WAIT peaks: an upper bound */
+	uint64_t idle_sum_ms;
+	uint32_t idle_max_ms;
+	uint32_t max_win;
+	uint16_t mss;
+	uint8_t wscale;
+	uint8_t pflags;
 };
 
 /** Everything a report is made of. */

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@
 
 #include "tcpa_report.h"
 #include "tcpa_tcp.h"
+
+#define RMAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* ---- merging ---- */
 
@@ -87,6 +90,17 @@ tcpa_report_merge_eps(struct tcpa_ep_table *const *tabs, unsigned n,
 			r->conns += __atomic_load_n(&e->conns, __ATOMIC_RELAXED);
 			for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
 				r->anom[a] += __atomic_load_n(&e->anom[a], __ATOMIC_RELAXED);
+			r->cw_stuck += (int32_t)__atomic_load_n(&e->cw_stuck, __ATOMIC_RELAXED);
+			r->tw_peak += __atomic_load_n(&e->tw_peak, __ATOMIC_RELAXED);
+			r->idle_sum_ms += __atomic_load_n(&e->idle_sum_ms, __ATOMIC_RELAXED);
+			r->idle_max_ms = RMAX(r->idle_max_ms,
+				__atomic_load_n(&e->idle_max_ms, __ATOMIC_RELAXED));
+			r->max_win = RMAX(r->max_win, __atomic_load_n(&e->max_win, __ATOMIC_RELAXED));
+			if (__atomic_load_n(&e->pflags, __ATOMIC_RELAXED) & TCPA_EP_P_SYN) {
+				r->pflags |= e->pflags;
+				r->mss = e->mss;
+				r->wscale = e->wscale;
+			}
 		}
 	}
 	free(m.slot);
@@ -143,52 +157,141 @@ set_u64(json_t *o, const char *key, uint64_t v)
 	return json_object_set_new(o, key, json_integer((json_int_t)v));
 }
 
-/* Short sentences, most severe first, from what the counts show. */
-static json_t *
-diagnose(const struct tcpa_report_ep *ep)
+/* Append one sentence (printf-style) to @d. */
+static void __attribute__((format(printf, 2, 3)))
+say(json_t *d, const char *fmt, ...)
 {
+	char s[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof(s), fmt, ap);
+	va_end(ap);
+	json_array_append_new(d, json_string(s));
+}
+
+#define PL(n) ((n) == 1 ? "" : "s")
+
+/*
+ * Short sentences, most severe first: what the endpoint's application or
+ * socket options do wrong, in the operator's words, with the evidence.
+ */
+static json_t *
+diagnose(const struct tcpa_report_ep *ep, const struct tcpa_conf *conf)
+{
+	const uint64_t *a = ep->anom;
 	json_t *d = json_array();
-	char s[256];
 	uint64_t cw = ep->states[TCPA_TCP_ST_CLOSE_WAIT];
 	uint64_t tw = ep->states[TCPA_TCP_ST_TIME_WAIT];
+	uint64_t retx = a[TCPA_ANOM_retransmission] + a[TCPA_ANOM_spurious_retransmission];
+	unsigned cw_s = conf != NULL ? (unsigned)conf->close_wait_s : 5;
 
 	if (d == NULL)
 		return NULL;
-	if (cw != 0) {
-		snprintf(s, sizeof(s), "%" PRIu64 " connection%s in CLOSE_WAIT: the peer closed and "
-			"this application has not called close() (descriptor leak if it persists)",
-			cw, cw == 1 ? "" : "s");
-		json_array_append_new(d, json_string(s));
-	}
-	if (ep->anom[TCPA_ANOM_conn_refused] != 0) {
-		snprintf(s, sizeof(s), "refused %" PRIu64 " connection attempt%s (RST to SYN: "
-			"nothing listening, or the listen queue is full)",
-			ep->anom[TCPA_ANOM_conn_refused],
-			ep->anom[TCPA_ANOM_conn_refused] == 1 ? "" : "s");
-		json_array_append_new(d, json_string(s));
-	}
-	if (ep->anom[TCPA_ANOM_rst_abort] != 0) {
-		snprintf(s, sizeof(s), "aborted %" PRIu64 " connection%s with RST (SO_LINGER 0, "
-			"or data left unread at close)", ep->anom[TCPA_ANOM_rst_abort],
-			ep->anom[TCPA_ANOM_rst_abort] == 1 ? "" : "s");
-		json_array_append_new(d, json_string(s));
-	}
-	if (tw != 0) {
-		snprintf(s, sizeof(s), "%" PRIu64 " connection%s in TIME_WAIT: this side closes "
-			"first (active closer)", tw, tw == 1 ? "" : "s");
-		json_array_append_new(d, json_string(s));
-	}
+	if (ep->cw_stuck != 0 || a[TCPA_ANOM_close_wait_stuck] != 0)
+		say(d, "%" PRIu64 " connection%s stuck in CLOSE_WAIT now (%" PRIu64 " so far, each for "
+			"more than %u s): the application received FIN and never called close() - a "
+			"descriptor leak", ep->cw_stuck, PL(ep->cw_stuck),
+			a[TCPA_ANOM_close_wait_stuck], cw_s);
+	else if (cw != 0)
+		say(d, "%" PRIu64 " connection%s in CLOSE_WAIT: the peer closed and this application "
+			"has not called close() yet", cw, PL(cw));
+	if (a[TCPA_ANOM_stale_reuse] != 0)
+		say(d, "sent data on %" PRIu64 " connection%s the server had already closed (stale "
+			"pooled connections, answered by RST): validate pooled connections before use "
+			"and keep the pool's maximum lifetime below the server's idle timeout",
+			a[TCPA_ANOM_stale_reuse], PL(a[TCPA_ANOM_stale_reuse]));
+	if (a[TCPA_ANOM_idle_close] != 0)
+		say(d, "closes idle connections after ~%.1f s (%" PRIu64 " time%s, longest idle "
+			"%.1f s): its idle timeout (e.g. MySQL wait_timeout); clients' pools must "
+			"retire connections sooner", (double)ep->idle_sum_ms / 1e3 /
+			(double)a[TCPA_ANOM_idle_close], a[TCPA_ANOM_idle_close],
+			PL(a[TCPA_ANOM_idle_close]), (double)ep->idle_max_ms / 1e3);
+	if (a[TCPA_ANOM_syn_unanswered] != 0 || a[TCPA_ANOM_syn_retransmit] != 0)
+		say(d, "%" PRIu64 " SYN%s retransmitted and %" PRIu64 " never answered: the listen "
+			"queue overflows (raise the listen() backlog / SO_BACKLOG and somaxconn, "
+			"accept faster) or SYNs are lost", a[TCPA_ANOM_syn_retransmit],
+			PL(a[TCPA_ANOM_syn_retransmit]), a[TCPA_ANOM_syn_unanswered]);
+	if (a[TCPA_ANOM_synack_retransmit] != 0)
+		say(d, "%" PRIu64 " SYN-ACK%s repeated: handshakes not completed (full accept queue "
+			"dropping the final ACK, or loss)", a[TCPA_ANOM_synack_retransmit],
+			PL(a[TCPA_ANOM_synack_retransmit]));
+	if (a[TCPA_ANOM_conn_refused] != 0)
+		say(d, "refused %" PRIu64 " connection attempt%s (RST to SYN: nothing listening, or "
+			"the listen queue is full)", a[TCPA_ANOM_conn_refused],
+			PL(a[TCPA_ANOM_conn_refused]));
+	if (a[TCPA_ANOM_rst_abort] != 0)
+		say(d, "aborted %" PRIu64 " connection%s with RST instead of FIN (SO_LINGER 0, or "
+			"data left unread at close)", a[TCPA_ANOM_rst_abort], PL(a[TCPA_ANOM_rst_abort]));
+	if (a[TCPA_ANOM_zero_window] != 0)
+		say(d, "advertised a zero receive window %" PRIu64 " time%s (largest window %u "
+			"bytes): the application reads too slowly or SO_RCVBUF is too small",
+			a[TCPA_ANOM_zero_window], PL(a[TCPA_ANOM_zero_window]), ep->max_win);
+	if (a[TCPA_ANOM_window_full] != 0)
+		say(d, "filled the peer's receive window %" PRIu64 " time%s: limited by the "
+			"receiver (its SO_RCVBUF), not by the network", a[TCPA_ANOM_window_full],
+			PL(a[TCPA_ANOM_window_full]));
+	if (a[TCPA_ANOM_nagle_delay] != 0)
+		say(d, "%" PRIu64 " small write%s held back until a delayed ACK (Nagle's algorithm "
+			"meeting delayed ACK, >= %u ms each): set TCP_NODELAY", a[TCPA_ANOM_nagle_delay],
+			PL(a[TCPA_ANOM_nagle_delay]), conf != NULL ? (unsigned)conf->nagle_delay_ms : 30);
+	if (retx != 0)
+		say(d, "retransmitted %" PRIu64 " segment%s (%" PRIu64 " fast, %" PRIu64 " spurious)",
+			retx, PL(retx), a[TCPA_ANOM_fast_retransmission],
+			a[TCPA_ANOM_spurious_retransmission]);
+	if (tw != 0 || a[TCPA_ANOM_tuple_reuse] != 0)
+		say(d, "%" PRIu64 " connection%s in TIME_WAIT now (peak %" PRIu64 "): this side "
+			"closes first%s", tw, PL(tw), RMAX(ep->tw_peak, tw),
+			a[TCPA_ANOM_tuple_reuse] != 0 ? "; ports reused within 2MSL (tuple_reuse): "
+			"port exhaustion or SO_REUSEADDR churn" : "");
 	return d;
+}
+
+/* What the wire shows of the endpoint's socket options, with the evidence. */
+static json_t *
+profile(const struct tcpa_report_ep *ep)
+{
+	const uint64_t *a = ep->anom;
+	json_t *p = json_object();
+
+	if (p == NULL)
+		return NULL;
+	if (ep->pflags & TCPA_EP_P_SYN) {
+		json_object_set_new(p, "mss", json_integer(ep->mss));
+		json_object_set_new(p, "window_scale", (ep->pflags & TCPA_EP_P_WS) ?
+			json_integer(ep->wscale) : json_null());
+		json_object_set_new(p, "sack_permitted", json_boolean(ep->pflags & TCPA_EP_P_SACKOK));
+		json_object_set_new(p, "timestamps", json_boolean(ep->pflags & TCPA_EP_P_TS));
+	}
+	json_object_set_new(p, "max_window", json_integer(ep->max_win));
+	json_object_set_new(p, "so_rcvbuf_limited", json_boolean(a[TCPA_ANOM_zero_window] != 0 ||
+		a[TCPA_ANOM_window_full] != 0));
+	json_object_set_new(p, "so_keepalive", json_boolean(a[TCPA_ANOM_keepalive] != 0));
+	json_object_set_new(p, "tcp_nodelay_off", json_boolean(a[TCPA_ANOM_nagle_delay] != 0));
+	json_object_set_new(p, "listen_backlog", json_pack("{s:I,s:I,s:I}",
+		"syn_retransmit", (json_int_t)a[TCPA_ANOM_syn_retransmit],
+		"syn_unanswered", (json_int_t)a[TCPA_ANOM_syn_unanswered],
+		"conn_refused", (json_int_t)a[TCPA_ANOM_conn_refused]));
+	json_object_set_new(p, "time_wait", json_pack("{s:I,s:I,s:I}",
+		"now", (json_int_t)ep->states[TCPA_TCP_ST_TIME_WAIT],
+		"peak", (json_int_t)RMAX(ep->tw_peak, ep->states[TCPA_TCP_ST_TIME_WAIT]),
+		"tuple_reuse", (json_int_t)a[TCPA_ANOM_tuple_reuse]));
+	json_object_set_new(p, "so_linger_0", json_boolean(a[TCPA_ANOM_rst_abort] != 0));
+	json_object_set_new(p, "close_wait_stuck_now", json_integer((json_int_t)ep->cw_stuck));
+	if (a[TCPA_ANOM_idle_close] != 0)
+		json_object_set_new(p, "idle_close_s", json_pack("{s:f,s:f}",
+			"mean", (double)ep->idle_sum_ms / 1e3 / (double)a[TCPA_ANOM_idle_close],
+			"max", (double)ep->idle_max_ms / 1e3));
+	return p;
 }
 
 json_t *
 tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struct tcpa_conf *conf)
 {
 	json_t *o = json_object(), *st = json_object(), *an = json_object();
-	json_t *pr = json_object(), *dg = diagnose(ep);
+	json_t *pr = profile(ep), *dg = diagnose(ep, conf);
 	char name[80];
 
-	(void)conf;
 	if (o == NULL || st == NULL || an == NULL || pr == NULL || dg == NULL)
 		goto nomem;
 	tcpa_report_ep_name(&ep->key, name, sizeof(name));
@@ -224,7 +327,7 @@ nomem:
 static uint64_t
 severity(const struct tcpa_report_ep *e)
 {
-	uint64_t s = e->states[TCPA_TCP_ST_CLOSE_WAIT] * 1000000;
+	uint64_t s = (e->cw_stuck + e->states[TCPA_TCP_ST_CLOSE_WAIT]) * 1000000;
 
 	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
 		s += e->anom[a] * 1000;

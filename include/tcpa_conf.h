@@ -52,12 +52,15 @@
 	X(timeout_closing_s,     240, 1, 86400, 1, \
 	  "idle timeout of a connection in its FIN exchange") \
 	X(report_endpoints,      1000, 0, 1U << 24, 1, \
-	  "endpoints listed in the report, most severe first (0 = all)")
+	  "endpoints listed in the report, most severe first (0 = all)") \
+	X(event_rate,            100, 1, 1000000, 1, \
+	  "event log lines per second per anomaly; the rest are counted as suppressed")
 
 /* String keys: X(name, default, help). Not live. */
 #define TCPA_CONF_STR(X) \
 	X(lcores, "", "EAL lcore list when none is given before '--' (e.g. \"0-2\"); main lcore is the control core") \
-	X(mgmt, "/run/tcpa/tcpa.sock", "management socket path")
+	X(mgmt, "/run/tcpa/tcpa.sock", "management socket path") \
+	X(event_log, "", "NDJSON event log file, one line per anomaly occurrence (\"\" = off); reopened on SIGHUP")
 
 #define TCPA_CONF_STR_MAX 256
 

@@ -36,6 +36,7 @@
 	X(tcp_unexpected, "segments the state machine did not expect in the endpoint's state") \
 	X(ep_full,        "connections not aggregated: endpoint table full") \
 	X(timer_full,     "timed rules skipped: timer queue full (raise flows_per_core)") \
+	X(events_lost,    "anomaly occurrences not logged: event queue full (control core behind)") \
 	X(flows_active,   "gauge: connections in the table")
 
 struct TCPA_CACHE_ALIGNED tcpa_stats {
@@ -53,10 +54,27 @@ struct tcpa_engine_conf {
 	uint32_t endpoints;                     /* endpoint table capacity */
 	uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]; /* idle timeout per class */
 	struct tcpa_anom_conf anom;             /* rule thresholds */
+	uint32_t events;                        /* event queue slots (power of two), 0 = no events */
 	struct tcpa_hash_secret secret;
 };
 
 struct tcpa_engine;
+
+/** One anomaly occurrence, for the event log. */
+struct tcpa_event {
+	uint64_t ts;                    /* packet time, ns */
+	struct tcpa_flow_key key;
+	uint8_t anom;                   /* enum tcpa_anom */
+	uint8_t side;                   /* key side it is attributed to */
+	uint8_t cli;                    /* key side of the client */
+	uint8_t has_seg;                /* seq..win describe the segment that showed it */
+	uint32_t seq;
+	uint32_t ack;
+	uint16_t len;
+	uint8_t flags;
+	uint8_t pad;
+	uint32_t win;
+};
 
 /* Flows the expiry wheel may visit per call: bounds the work per loop. */
 #define TCPA_AGE_STEP 64
@@ -69,6 +87,13 @@ struct tcpa_engine *tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c
 
 /** Change idle timeouts while running (control path, owner core or stopped). */
 void tcpa_engine_set_timeouts(struct tcpa_engine *e, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
+
+/**
+ * Take up to @p max logged anomaly occurrences (the control core; one
+ * reader per engine). Lock-free: the RX core never waits for the reader.
+ * @return how many were copied to @p out.
+ */
+unsigned tcpa_engine_events_read(struct tcpa_engine *e, struct tcpa_event *out, unsigned max);
 
 /** Change rule thresholds while running (word stores; see tcpa_engine_set_timeouts). */
 void tcpa_engine_set_anom(struct tcpa_engine *e, const struct tcpa_anom_conf *c);

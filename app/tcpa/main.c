@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "evlog.h"
 #include "tcpa_app.h"
 #include "tcpa_conf.h"
 #include "tcpa_report.h"
@@ -194,6 +195,7 @@ engine_conf(struct tcpa_engine_conf *ec)
 	ec->endpoints = (uint32_t)tcpa_conf_g.endpoints_per_core;
 	tcpa_engine_timeouts(&tcpa_conf_g, ec->timeout_ms);
 	tcpa_anom_conf_of(&tcpa_conf_g, &ec->anom);
+	ec->events = tcpa_conf_g.event_log[0] != '\0' ? 8192 : 0;
 	ec->secret = secret;
 }
 
@@ -371,7 +373,10 @@ setup_workers(const struct opts *o, uint64_t frames)
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP) {
+		tcpa_evlog_reopen();
+		return;
+	}
 	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
 }
 
@@ -415,6 +420,7 @@ control_loop(const struct opts *o)
 		unsigned rd = 0, fin = 0;
 
 		nanosleep(&tick, NULL);
+		tcpa_evlog_drain();
 		if (rte_get_timer_cycles() >= next) {
 			aggregate(o, (double)(rte_get_timer_cycles() - t0) / (double)hz);
 			next += hz;
@@ -510,11 +516,14 @@ main(int argc, char **argv)
 	tcpa_start_tsc = rte_get_timer_cycles();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	if (setup_workers(&o, frames) != 0) {
 		if (merged_pcap[0] != '\0')
 			unlink(merged_pcap);
 		rte_exit(EXIT_FAILURE, "tcpa: dataplane setup failed\n");
 	}
+	if (tcpa_conf_g.event_log[0] != '\0' && tcpa_evlog_open(tcpa_conf_g.event_log) != 0)
+		rte_exit(EXIT_FAILURE, "tcpa: event log unavailable\n");
 	for (unsigned i = 0; i < tcpa_nworkers; i++)
 		rte_eal_remote_launch(tcpa_worker_main, &tcpa_workers[i], tcpa_workers[i].lcore);
 	if (o.npcap == 0)
@@ -523,6 +532,8 @@ main(int argc, char **argv)
 	control_loop(&o);
 	__atomic_store_n(&tcpa_ctl.stop, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
+	tcpa_evlog_drain();
+	tcpa_evlog_close();
 	if (merged_pcap[0] != '\0')
 		unlink(merged_pcap);
 	if (o.stats)

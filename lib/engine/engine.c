@@ -43,6 +43,12 @@ struct TCPA_CACHE_ALIGNED tcpa_engine {
 	uint64_t drops;         /* flows that left the table: stale-pointer guard */
 	struct tcpa_anom_conf ac;
 	struct fifo q[Q_MAX];
+	const struct tcpa_pkt *cur;     /* segment being analyzed, NULL in timers */
+	/* Event queue: single producer (this core), single consumer (control). */
+	struct tcpa_event *ev;
+	uint32_t ev_mask;
+	uint32_t ev_tail;               /* written by this core */
+	TCPA_CACHE_ALIGNED uint32_t ev_head; /* written by the control core */
 };
 
 static inline size_t
@@ -68,10 +74,11 @@ tcpa_engine_memsize(const struct tcpa_engine_conf *c)
 	size_t ft = tcpa_flow_table_memsize(c->flows);
 	size_t ep = tcpa_ep_table_memsize(c->endpoints);
 
-	if (ft == 0 || ep == 0)
+	if (ft == 0 || ep == 0 || (c->events & (c->events - 1)) != 0)
 		return 0;
 	return align64(sizeof(struct tcpa_engine)) + align64(ft) + align64(ep) +
-		Q_MAX * align64((size_t)fifo_slots(c->flows) * sizeof(struct tev));
+		Q_MAX * align64((size_t)fifo_slots(c->flows) * sizeof(struct tev)) +
+		align64((size_t)c->events * sizeof(struct tcpa_event));
 }
 
 static inline void
@@ -128,12 +135,59 @@ ep_unbind(struct tcpa_engine *e, struct tcpa_flow *f, const uint8_t state[2])
 	}
 }
 
+/* Queue one occurrence for the event log; never waits: full means lost. */
+static TCPA_COLD void
+event(struct tcpa_engine *e, const struct tcpa_flow *f, unsigned side, unsigned a)
+{
+	uint32_t head = __atomic_load_n(&e->ev_head, __ATOMIC_ACQUIRE);
+	struct tcpa_event *v;
+
+	if (e->ev_tail - head > e->ev_mask) {
+		e->st.events_lost++;
+		return;
+	}
+	v = &e->ev[e->ev_tail & e->ev_mask];
+	memset(v, 0, sizeof(*v));
+	v->ts = e->cur != NULL ? e->cur->ts : e->now_ns;
+	v->key = f->key;
+	v->anom = (uint8_t)a;
+	v->side = (uint8_t)side;
+	v->cli = f->cli;
+	if (e->cur != NULL) {
+		v->has_seg = 1;
+		v->seq = e->cur->seq;
+		v->ack = e->cur->ack;
+		v->len = e->cur->payload_len;
+		v->flags = e->cur->tcp_flags;
+		v->win = e->cur->win;
+	}
+	__atomic_store_n(&e->ev_tail, e->ev_tail + 1, __ATOMIC_RELEASE);
+}
+
 static inline void
 anom(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, unsigned a)
 {
 	e->st.anom[a]++;
 	if (f->ep[side] != 0)
 		tcpa_ep_at(e->ep, f->ep[side])->anom[a]++;
+	if (e->ev != NULL)
+		event(e, f, side, a);
+}
+
+unsigned
+tcpa_engine_events_read(struct tcpa_engine *e, struct tcpa_event *out, unsigned max)
+{
+	uint32_t tail = __atomic_load_n(&e->ev_tail, __ATOMIC_ACQUIRE);
+	unsigned n = 0;
+
+	if (e->ev == NULL)
+		return 0;
+	while (n < max && e->ev_head + n != tail) {
+		out[n] = e->ev[(e->ev_head + n) & e->ev_mask];
+		n++;
+	}
+	__atomic_store_n(&e->ev_head, e->ev_head + n, __ATOMIC_RELEASE);
+	return n;
 }
 
 /* Flow leaving the table (expired or evicted): its states leave the counts. */
@@ -353,6 +407,7 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 		e->st.wrong_core++;
 	s->rxc = p->rxc;
 	tcpa_flow_touch(f, now_ms);
+	e->cur = p;
 	rules(e, f, p, side);
 	if (likely(tcpa_tcp_predict(f, p, side)))
 		return;
@@ -397,6 +452,7 @@ tcpa_engine_input_burst(struct tcpa_engine *e, const struct tcpa_pkt *pk, uint16
 
 	for (uint16_t i = 0; i < n; i += TCPA_BURST)
 		input_chunk(e, pk + i, (uint16_t)(n - i < TCPA_BURST ? n - i : TCPA_BURST));
+	e->cur = NULL;
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(first == 0 || pk[i].ts < first))
 			first = pk[i].ts;
@@ -551,6 +607,10 @@ tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c)
 		p += align64((size_t)fifo_slots(c->flows) * sizeof(struct tev));
 	}
 	e->ac = c->anom;
+	if (c->events != 0) {
+		e->ev = (struct tcpa_event *)p;
+		e->ev_mask = c->events - 1;
+	}
 	if (e->ft == NULL || e->ep == NULL) {
 		errno = EINVAL;
 		return NULL;

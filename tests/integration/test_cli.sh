@@ -86,4 +86,32 @@ pcapng() {
 }
 run "pcapng capture" pcapng
 
+# Event log: one line per anomaly occurrence; with a rate limit, lines plus
+# the suppressed counts still add up to the report's totals (no silent loss).
+evlog() {
+    local rate=$1
+    "$TCPA_GEN" -o "$TMP/ev.pcap" --conns 300 --seed 21 \
+        --mix fin_client=1,refused=2,rst=2,unanswered=1,leak=1 >/dev/null
+    rm -f "$TMP/ev.ndjson"
+    tcpa_pcap --pcap "$TMP/ev.pcap" --json --event-log "$TMP/ev.ndjson" --event-rate "$rate" \
+        >"$TMP/ev.json"
+    python3 - "$TMP/ev.json" "$TMP/ev.ndjson" "$rate" <<'PY'
+import collections, json, sys
+rep = json.load(open(sys.argv[1]))["anomalies"]
+lines = [json.loads(l) for l in open(sys.argv[2])]
+got = collections.Counter(l["anomaly"] for l in lines if "anomaly" in l)
+for l in lines:
+    for k, v in l.get("suppressed", {}).items():
+        got[k] += v
+want = {k: v for k, v in rep.items() if v}
+print("report", want, "log", dict(got))
+assert dict(got) == want, (dict(got), want)
+assert all(set(l) >= {"time", "anomaly", "endpoint", "client", "server"} for l in lines if "anomaly" in l)
+if int(sys.argv[3]) < 10:
+    assert any("suppressed" in l for l in lines)
+PY
+}
+run "event log: one line per occurrence" evlog 100000
+run "event log: rate limit counts what it suppresses" evlog 3
+
 finish

@@ -92,8 +92,10 @@ conf_other(struct tcpa_conf *c)
 		{ "timeout_established_s", "1000" },
 		{ "timeout_closing_s", "100" },
 		{ "report_endpoints", "0" },
+		{ "event_rate", "7" },
 		{ "lcores", "1-3" },
 		{ "mgmt", "/tmp/tcpa-test.sock" },
+		{ "event_log", "/tmp/tcpa-events.ndjson" },
 	};
 	char err[256];
 	size_t i;

@@ -144,6 +144,7 @@ tcpa_flow_owner(uint64_t hash, unsigned n)
 #define TCPA_HALF_ACKED_FIN 0x10 /* it acknowledged the peer's FIN */
 #define TCPA_HALF_WS       0x20 /* offered window scaling in its SYN */
 #define TCPA_HALF_SEEN     0x40 /* sent at least one segment */
+#define TCPA_HALF_DOUBT    0x80 /* repeated its SYN-ACK after the ACK: its kernel dropped it */
 
 struct tcpa_half {
 	uint8_t state;          /* enum tcpa_tcp_state */

@@ -39,6 +39,7 @@ int tcpa_tcp_state_parse(const char *name);
 #define TCPA_TCP_EVENTS(X) \
 	X(SND_SYN)      /* sent a SYN without ACK */ \
 	X(SND_SYNACK)   /* sent a SYN+ACK */ \
+	X(SYNACK_AGAIN) /* repeated its SYN+ACK: the peer's ACK did not count */ \
 	X(RCV_SYN)      /* peer's SYN crossed its own (simultaneous open) */ \
 	X(SYN_ACKED)    /* its SYN was acknowledged */ \
 	X(SND_DATA)     /* sent a segment without SYN/FIN/RST */ \

@@ -87,7 +87,14 @@ static const struct rule fsm[TCPA_TCP_ST_MAX][TCPA_TCP_EV_MAX] = {
 	T(SYN_RECEIVED, ACK_FIN, CLOSE_WAIT),
 	T(SYN_RECEIVED, RST, CLOSED),
 
-	T(ESTABLISHED, SND_SYNACK, ESTABLISHED),    /* its ACK was lost */
+	T(ESTABLISHED, SND_SYNACK, ESTABLISHED),    /* simultaneous open: its first one */
+	/*
+	 * The server repeats its SYN-ACK after the client's ACK went by: its
+	 * kernel dropped that ACK (full accept queue) and still holds the
+	 * connection in SYN_RECEIVED, as ss shows.
+	 */
+	T(ESTABLISHED, SYNACK_AGAIN, SYN_RECEIVED),
+	T(SYN_RECEIVED, SYNACK_AGAIN, SYN_RECEIVED),
 	T(ESTABLISHED, SYN_ACKED, ESTABLISHED),
 	T(ESTABLISHED, SND_DATA, ESTABLISHED),
 	T(ESTABLISHED, SND_FIN, FIN_WAIT_1),
@@ -261,7 +268,15 @@ on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const s
 		f->cli = (uint8_t)!side;
 		f->flags |= TCPA_FLOW_ROLE_SET;
 	}
-	step(s, TCPA_TCP_EV_SND_SYNACK, r);
+	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
+			p->seq + 1 == s->nxt) {
+		/* A repeat: an ACK of it that went by did not count for its kernel. */
+		if (s->state == TCPA_TCP_ST_ESTABLISHED)
+			s->flags |= TCPA_HALF_DOUBT;
+		step(s, TCPA_TCP_EV_SYNACK_AGAIN, r);
+	} else {
+		step(s, TCPA_TCP_EV_SND_SYNACK, r);
+	}
 	s->flags |= TCPA_HALF_SYN | TCPA_HALF_ACKED;
 	s->nxt = p->seq + 1;
 	s->ack = p->ack;
@@ -327,7 +342,12 @@ on_ack(struct tcpa_half *s, struct tcpa_half *q, uint32_t ack, struct tcpa_tcp_r
 {
 	s->ack = ack;
 	s->flags |= TCPA_HALF_ACKED;
-	if ((q->flags & TCPA_HALF_SYN) && tcpa_seq_ge(ack, q->nxt) &&
+	/*
+	 * A server that dropped an ACK once (DOUBT) may drop the next ones:
+	 * only what it sends itself shows that it has the connection now.
+	 */
+	if ((q->flags & (TCPA_HALF_SYN | TCPA_HALF_DOUBT)) == TCPA_HALF_SYN &&
+			tcpa_seq_ge(ack, q->nxt) &&
 			(q->state == TCPA_TCP_ST_SYN_RECEIVED || q->state == TCPA_TCP_ST_SYN_SENT))
 		step(q, TCPA_TCP_EV_SYN_ACKED, r);
 	if ((q->flags & (TCPA_HALF_FIN | TCPA_HALF_FIN_ACKED)) == TCPA_HALF_FIN &&
@@ -404,6 +424,11 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 	end = p->seq + p->payload_len + (fl & TCPA_TCP_FIN);
 	if (!(s->flags & TCPA_HALF_SEEN) || tcpa_seq_gt(end, s->nxt))
 		s->nxt = end;
+	if (unlikely(s->flags & TCPA_HALF_DOUBT) && s->state == TCPA_TCP_ST_SYN_RECEIVED) {
+		/* It sends more than SYN-ACKs: it accepted the connection. */
+		s->flags &= (uint8_t)~TCPA_HALF_DOUBT;
+		step(s, TCPA_TCP_EV_SYN_ACKED, r);
+	}
 	if (fl & TCPA_TCP_FIN)
 		on_fin(s, q, end - 1, r);
 	else

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "evlog.h"
+#include "mgmt.h"
 #include "tcpa_app.h"
 #include "tcpa_conf.h"
 #include "tcpa_report.h"
@@ -43,6 +44,7 @@ struct opts {
 	int stats;
 	int rx_only;
 	int flows;
+	int mgmt_given;
 	double duration_s;
 	const char *config;
 	/* command-line config keys, applied over the file */
@@ -78,6 +80,8 @@ usage(FILE *out)
 		"  tcpa -l 0-4 -a 0000:3b:00.0 -- [options]\n"
 		"Options:\n"
 		"  --config FILE        JSON configuration (see config/tcpa.json)\n"
+		"  --mgmt PATH          management socket (default /run/tcpa/tcpa.sock; with\n"
+		"                       --pcap only when given); query it with tcpactl\n"
 		"  --duration SECONDS   stop after this much wall-clock time\n"
 		"  --stats              print rates every second and per-RX-core cycles per packet\n"
 		"                       at the end, to stderr\n"
@@ -152,6 +156,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 		} else if (tcpa_conf_is_key(name)) {
+			if (strcmp(name, "mgmt") == 0)
+				o->mgmt_given = 1;
 			if (o->nkeys == TCPA_ARRAY_SIZE(o->key))
 				return -1;
 			o->key[o->nkeys] = strdup(name);
@@ -419,7 +425,8 @@ control_loop(const struct opts *o)
 	for (;;) {
 		unsigned rd = 0, fin = 0;
 
-		nanosleep(&tick, NULL);
+		/* The management socket's poll is the loop's only wait. */
+		tcpa_mgmt_poll((int)(tick.tv_nsec / 1000000));
 		tcpa_evlog_drain();
 		if (rte_get_timer_cycles() >= next) {
 			aggregate(o, (double)(rte_get_timer_cycles() - t0) / (double)hz);
@@ -524,6 +531,11 @@ main(int argc, char **argv)
 	}
 	if (tcpa_conf_g.event_log[0] != '\0' && tcpa_evlog_open(tcpa_conf_g.event_log) != 0)
 		rte_exit(EXIT_FAILURE, "tcpa: event log unavailable\n");
+	/* Live always serves the socket; a capture only when --mgmt asks for it. */
+	if ((o.npcap == 0 || o.mgmt_given) && tcpa_mgmt_open(tcpa_conf_g.mgmt) != 0)
+		rte_exit(EXIT_FAILURE, "tcpa: management socket unavailable (--mgmt PATH)\n");
+	if (o.npcap == 0)
+		tcpa_mgmt_register_telemetry();
 	for (unsigned i = 0; i < tcpa_nworkers; i++)
 		rte_eal_remote_launch(tcpa_worker_main, &tcpa_workers[i], tcpa_workers[i].lcore);
 	if (o.npcap == 0)
@@ -534,6 +546,7 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	tcpa_evlog_drain();
 	tcpa_evlog_close();
+	tcpa_mgmt_close();
 	if (merged_pcap[0] != '\0')
 		unlink(merged_pcap);
 	if (o.stats)

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TCPA_MGMT_H
+#define TCPA_MGMT_H
+
+/*
+ * Management socket (mgmt.c), served by the control core.
+ *
+ * A Unix stream socket; one JSON object per line in each direction
+ * (../shared/spec/INTERFACES.md). Request {"cmd": NAME, ...args}; answer
+ * {"ok": true, "data": ...} or {"ok": false, "error": TEXT}. The server is
+ * single-threaded and never blocks: tcpa_mgmt_poll() is the control loop's
+ * only wait.
+ *
+ * Limits (a misbehaving client never stalls the loop or the other clients):
+ *  - MGMT_MAX_CLIENTS clients; one more is sent an error line and closed;
+ *  - MGMT_MAX_LINE bytes per request line; a longer line is answered with an
+ *    error and the rest of it is discarded up to its newline;
+ *  - MGMT_MAX_OUT bytes of unsent answers per client: an answer that alone is
+ *    larger is replaced by an error answer; a client whose unsent answers
+ *    would exceed it is disconnected (it is not reading). While a client has
+ *    MGMT_PAUSE_OUT bytes or more unsent, its further requests are not read
+ *    (back-pressure through its own socket buffer);
+ *  - a client with unsent answers that takes none of them for
+ *    MGMT_STALL_S seconds, or a client silent for MGMT_IDLE_S seconds, is
+ *    disconnected.
+ *
+ * The query handlers (ctl.h) are also registered as DPDK telemetry commands
+ * /tcpa/<name>. Telemetry calls them from its own threads, so every call of
+ * a handler, from either side, is made under one mutex.
+ */
+
+#define MGMT_MAX_CLIENTS 64
+#define MGMT_MAX_LINE (64 * 1024)
+#define MGMT_MAX_OUT (16 * 1024 * 1024)
+#define MGMT_PAUSE_OUT (1024 * 1024)
+#define MGMT_STALL_S 60
+#define MGMT_IDLE_S 600
+
+/**
+ * Create the socket and listen on it. Creates the parent directory (mode
+ * 0755) if missing; removes a stale socket file left by a dead process,
+ * never one something still listens on nor a file that is not a socket.
+ * The socket gets mode 0660. Prints a message naming the path on failure.
+ *
+ * @return 0 on success
+ * @return -EINVAL path is empty
+ * @return -ENAMETOOLONG path does not fit a Unix socket address
+ * @return -EADDRINUSE another process listens on the path
+ * @return -EEXIST the path exists and is not a socket
+ * @return -EALREADY the socket is already open
+ * @return other -errno from mkdir(), socket(), bind(), chmod(), listen()
+ */
+int tcpa_mgmt_open(const char *path);
+
+/**
+ * One poll() round over the listener and every client, waiting at most
+ * timeout_ms for something to happen: accept, read, answer complete
+ * requests, write what the sockets take. Without an open socket it only
+ * sleeps timeout_ms, so the control loop may call it unconditionally.
+ */
+void tcpa_mgmt_poll(int timeout_ms);
+
+/** Close every client and the listener, and remove the socket file. */
+void tcpa_mgmt_close(void);
+
+/**
+ * Register every command as DPDK telemetry command /tcpa/<name>
+ * (rte_telemetry_register_cmd). Parameters after the comma are either a
+ * JSON object of arguments or key=value pairs separated by spaces, commas
+ * or '&' (e.g. "/tcpa/endpoints,state=CLOSE_WAIT top=5"). Telemetry is
+ * read-only: "config" with "set" is refused there.
+ *
+ * Telemetry has no JSON data model, so answers are converted: a top-level
+ * object becomes a dict whose scalar members are ints (integers), strings
+ * (strings; reals, booleans and null as their JSON text); a member that is
+ * an object or array of scalars becomes a nested container; anything deeper
+ * becomes its compact JSON text as a string (telemetry cuts strings at
+ * RTE_TEL_MAX_STRING_LEN - 1 bytes: use the management socket for whole
+ * answers). A top-level array becomes an array of such containers, at most
+ * RTE_TEL_MAX_ARRAY_ENTRIES. Dict keys keep [A-Za-z0-9_/] and have any
+ * other byte replaced by '_'. An error answer is the dict {"error": TEXT}.
+ */
+void tcpa_mgmt_register_telemetry(void);
+
+#endif /* TCPA_MGMT_H */

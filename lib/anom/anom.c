@@ -87,7 +87,9 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	}
 	/* The ACK of the peer's last small segment: late means Nagle holds the next. */
 	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
-		if (now_us - hq->small_us >= c->nagle_us) {
+		/* A window that was closed held the data, not Nagle. */
+		if (now_us - hq->small_us >= c->nagle_us && s->win >= p->payload_len + 1 &&
+				(s->win != 0 && win != 0)) {
 			x->hflags[!side] |= TCPA_AH_LATE;
 			hq->small_us = now_us;
 		}
@@ -252,11 +254,16 @@ slow:
 			hs->hole_us = now_us;
 			x->hflags[side] |= TCPA_AH_HOLE;
 		}
-		if (p->payload_len != 0 && (q->flags & TCPA_HALF_ACKED) && q->win != 0 &&
-				end - (fl & TCPA_TCP_FIN ? 1 : 0) == q->ack + q->win)
+		int full = p->payload_len != 0 && (q->flags & TCPA_HALF_ACKED) && q->win != 0 &&
+			end - (fl & TCPA_TCP_FIN ? 1 : 0) == q->ack + q->win;
+
+		if (full)
 			emit(ev, &n, TCPA_ANOM_window_full, side);
-		if (!(fl & TCPA_TCP_FIN))
+		/* A segment the receiver's window cut short is not Nagle's doing. */
+		if (!(fl & TCPA_TCP_FIN) && !full)
 			nagle_rules(x, x, f, p, side, end, now_us, ev, &n);
+		else
+			x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 	}
 	if ((fl & TCPA_TCP_FIN) && !(s->flags & TCPA_HALF_FIN) && !(x->cflags & TCPA_AC_IDLE)) {
 		uint32_t last = tcpa_seq_gt(hs->last_data_ms, x->h[!side].last_data_ms) ?

@@ -16,6 +16,10 @@ for exp in "$caps"/*.expect.json; do
             $CHECK --only-endpoints "$TMP/$1.json" "$caps/$1.expect.json"
     }
     run "$name: endpoint states equal the kernel's ss" one "$name"
+    if grep -q '"anomalies"' "$exp"; then
+        run "$name: anomaly counts equal the kernel's and the scenario's" \
+            python3 "$TCPA_SRC/tests/integration/check_anomalies.py" "$TMP/$name.json" "$exp"
+    fi
 done
 [ "$n" -gt 0 ] || not_ok "no capture with an expectation found in $caps"
 

@@ -73,8 +73,14 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 
 	if ((q->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->ack, q->nxt))
 		emit(ev, n, TCPA_ANOM_ack_unseen, side);
+	/*
+	 * Not with a zero window (as Wireshark): the receiver answering
+	 * zero-window probes repeats its ACK while staying shut; those are no
+	 * loss signal, and counting them made the resend when the window
+	 * reopened a fast_retransmission.
+	 */
 	if (pure && (s->flags & TCPA_HALF_ACKED) && p->ack == s->ack && win == s->win &&
-			(q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
+			win != 0 && (q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
 		emit(ev, n, TCPA_ANOM_dup_ack, side);
 		if (x->dupacks[side] < UINT8_MAX)
 			x->dupacks[side]++;
@@ -87,9 +93,13 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	}
 	/* The ACK of the peer's last small segment: late means Nagle holds the next. */
 	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
-		/* A window that was closed held the data, not Nagle. */
-		if (now_us - hq->small_us >= c->nagle_us && s->win >= p->payload_len + 1 &&
-				(s->win != 0 && win != 0)) {
+		/*
+		 * A window that was closed held the data, not Nagle. And only a
+		 * pure ACK is a delayed ACK: a late ACK riding on the peer's data
+		 * is its answer (a response after think time), and the next
+		 * request right after it was never held back.
+		 */
+		if (pure && now_us - hq->small_us >= c->nagle_us && s->win != 0 && win != 0) {
 			x->hflags[!side] |= TCPA_AH_LATE;
 			hq->small_us = now_us;
 		}
@@ -112,6 +122,14 @@ probe_rules(const struct tcpa_flow *f, struct tcpa_anom_ext *x, const struct tcp
 		/* Linux probes both ways with seq = nxt - 1: the window decides. */
 		if (zw) {
 			emit(ev, n, TCPA_ANOM_zero_window_probe, side);
+		} else if (p->payload_len == 1 && (q->flags & TCPA_HALF_ACKED) &&
+				tcpa_seq_lt(q->ack, s->nxt)) {
+			/*
+			 * Keep-alives come on an idle connection (ANOMALIES.md):
+			 * a byte at nxt - 1 the peer never acknowledged is that
+			 * byte resent (a keystroke), a retransmission.
+			 */
+			return 0;
 		} else {
 			emit(ev, n, TCPA_ANOM_keepalive, side);
 			x->hflags[side] |= TCPA_AH_KA;
@@ -193,11 +211,13 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	 * Fast path: an in-order data segment or a fresh ACK between two
 	 * ESTABLISHED ends, with nothing pending on either side (no probe
 	 * awaiting its ACK, no gap, no Nagle suspicion, no small segment the
-	 * ACK acknowledges). No rule can fire; only the bookkeeping moves.
+	 * ACK acknowledges, the peer's window open: a byte at nxt into a zero
+	 * window is a probe). No rule can fire; only the bookkeeping moves.
 	 */
 	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK && s->state == TCPA_TCP_ST_ESTABLISHED &&
 			q->state == TCPA_TCP_ST_ESTABLISHED && (x->hflags[0] | x->hflags[1]) == 0 &&
-			p->seq == s->nxt && p->win != 0 && tcpa_seq_le(p->ack, q->nxt))) {
+			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
+			tcpa_seq_le(p->ack, q->nxt))) {
 		struct tcpa_anom_half *hq = &x->h[!side];
 
 		/* It acknowledges the peer's small segment in time: no Nagle stall. */
@@ -228,7 +248,19 @@ slow:
 			x->mss[side] = p->mss;
 		if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
 			x->born_us = now_us;
-		return 0;   /* RST and SYN rules belong to the state machine */
+		/*
+		 * A SYN (or SYN-ACK, once ACKED by its first) repeated with the
+		 * same ISN: ANOMALIES.md counts it as a retransmission too
+		 * ("a segment with payload (or SYN/FIN)"), as Wireshark does;
+		 * the state machine adds syn_retransmit / synack_retransmit.
+		 */
+		if ((fl & (TCPA_TCP_SYN | TCPA_TCP_RST)) == TCPA_TCP_SYN &&
+				(s->flags & TCPA_HALF_SYN) && p->seq + 1 == s->nxt &&
+				s->state != TCPA_TCP_ST_CLOSED &&
+				s->state != TCPA_TCP_ST_TIME_WAIT &&
+				(!(fl & TCPA_TCP_ACK) || (s->flags & TCPA_HALF_ACKED)))
+			emit(ev, &n, TCPA_ANOM_retransmission, side);
+		return n;   /* other RST and SYN rules belong to the state machine */
 	}
 	if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
 		x->born_us = now_us;
@@ -266,10 +298,17 @@ slow:
 			x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 	}
 	if ((fl & TCPA_TCP_FIN) && !(s->flags & TCPA_HALF_FIN) && !(x->cflags & TCPA_AC_IDLE)) {
-		uint32_t last = tcpa_seq_gt(hs->last_data_ms, x->h[!side].last_data_ms) ?
-			hs->last_data_ms : x->h[!side].last_data_ms;
+		uint32_t ls = hs->last_data_ms, lq = x->h[!side].last_data_ms;
+		/*
+		 * 0 = that side sent no payload yet. It must not take part in
+		 * the wrap-safe comparison: against a packet time whose ms
+		 * count is past 2^31 (half of all times) it looked later, and a
+		 * connection where one side never sent payload was "idle"
+		 * since time 0 at every FIN.
+		 */
+		uint32_t last = ls == 0 ? lq : lq == 0 ? ls : tcpa_seq_gt(ls, lq) ? ls : lq;
 
-		if ((hs->last_data_ms | x->h[!side].last_data_ms) != 0 && p->payload_len == 0 &&
+		if ((ls | lq) != 0 && p->payload_len == 0 &&
 				now_ms - last >= c->idle_close_ms) {
 			emit(ev, &n, TCPA_ANOM_idle_close, side);
 			x->cflags |= TCPA_AC_IDLE;

@@ -202,6 +202,18 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	for (unsigned sd = 0; sd < 2; sd++)
 		if ((x->hflags[sd] & TCPA_AH_CW_STUCK) && f->ep[sd] != 0)
 			tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck--;
+	/*
+	 * A SYN still unanswered when its flow expires (timeout_syn_s
+	 * shorter than syn_timeout_s) would find no flow when its timer
+	 * comes due, and was never counted: decide it now. Not on eviction
+	 * (table full: nothing says it would not have been answered).
+	 */
+	if (!evicted && (f->flags & TCPA_FLOW_ROLE_SET) &&
+			f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT &&
+			f->half[f->cli].spare != 0 && !(x->cflags & TCPA_AC_SYN_DONE)) {
+		x->cflags |= TCPA_AC_SYN_DONE;
+		anom(e, f, !f->cli, TCPA_ANOM_syn_unanswered);
+	}
 	ep_unbind(e, f, st);
 	e->drops++;
 	if (evicted)
@@ -225,7 +237,15 @@ static void
 timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_tcp_result *r)
 {
 	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
-	uint32_t now_ms = tcpa_ns_to_ms(e->now_ns) | 1, idx = tcpa_flow_index(e->ft, f);
+	/*
+	 * The time of the segment that changed the state. e->now_ns moves
+	 * only at the end of a burst: it was 0 in the engine's first burst
+	 * (a stamp 2^31 ms or more behind the packet time blocked the whole
+	 * FIFO as "not due" for weeks) and seconds behind in a burst of a
+	 * sparse capture (the condition counted too early).
+	 */
+	uint32_t now_ms = tcpa_ns_to_ms(e->cur != NULL ? e->cur->ts : e->now_ns) | 1;
+	uint32_t idx = tcpa_flow_index(e->ft, f);
 
 	for (unsigned sd = 0; sd < 2; sd++) {
 		struct tcpa_half *h = &f->half[sd];
@@ -247,6 +267,29 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 		x->cflags &= (uint8_t)~TCPA_AC_SYN_DONE;
 		fifo_push(e, Q_SYN, idx, now_ms);
 	}
+}
+
+/*
+ * A SYN restarted the flow entry: a new connection on the tuple. The rules'
+ * memory of the previous one must not carry over: its once-per-connection
+ * flags (idle_close, stale_reuse) hid the new connection's, its payload
+ * times made a new connection without payload look idle since the old
+ * one's, its RTT, gaps and Nagle state are another connection's. Keep what
+ * this SYN taught (its MSS); the new connection is born now, and gets its
+ * own one_sided check.
+ */
+static void
+rules_restart(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side)
+{
+	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	uint32_t now_us = (uint32_t)((e->cur != NULL ? e->cur->ts : e->now_ns) / 1000);
+	uint16_t mss = x->mss[side];
+
+	/* timers_on_change() has just armed its syn_unanswered timer. */
+	memset(x, 0, sizeof(*x));
+	x->mss[side] = mss;
+	x->born_us = now_us;
+	fifo_push(e, Q_ONE_SIDED, tcpa_flow_index(e->ft, f), now_us);
 }
 
 /* What the state machine reported, turned into counters and attribution. */
@@ -286,8 +329,10 @@ account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
 	 * counted in both records' conns.
 	 */
 	if ((r->what & (TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_ROLES)) ==
-			(TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_ROLES))
+			(TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_ROLES)) {
 		e->st.flows_new++;
+		rules_restart(e, f, side);
+	}
 	if (r->what & TCPA_TCP_R_REUSE)
 		anom(e, f, cli, TCPA_ANOM_tuple_reuse);
 	if (r->what & TCPA_TCP_R_SYN_RETX)

@@ -188,6 +188,36 @@ conn_init(struct conn *c, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16
 	c->nxt[SRV] = 3000000 + sport * 13U + cport;
 }
 
+/* A segment of @who at the current packet time (window 65535, no options). */
+static void
+pkt_make(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len, uint32_t seq,
+		uint32_t ack, struct tcpa_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->src = c->ip[who];
+	p->dst = c->ip[!who];
+	p->sport = c->port[who];
+	p->dport = c->port[!who];
+	p->seq = seq;
+	p->ack = (flags & F_A) ? ack : 0;
+	p->tcp_flags = flags;
+	p->payload_len = len;
+	p->win = 65535;
+	p->family = 4;
+	p->wire_len = 54U + len;
+	p->rxc = c->rxc;
+	p->ts = x->now;
+}
+
+/* Send a segment built by pkt_make() (maybe edited); the next comes 1 ms later. */
+static void
+pkt_send(struct eng *x, struct tcpa_pkt *p)
+{
+	tcpa_engine_hash(p, &x->conf.secret);
+	x->now += MS;
+	put(x, p);
+}
+
 /* Next segment of @who, 1 ms after the previous one. */
 static void
 seg_at(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len, uint32_t seq,
@@ -195,23 +225,8 @@ seg_at(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len,
 {
 	struct tcpa_pkt p;
 
-	memset(&p, 0, sizeof(p));
-	p.src = c->ip[who];
-	p.dst = c->ip[!who];
-	p.sport = c->port[who];
-	p.dport = c->port[!who];
-	p.seq = seq;
-	p.ack = (flags & F_A) ? ack : 0;
-	p.tcp_flags = flags;
-	p.payload_len = len;
-	p.win = 65535;
-	p.family = 4;
-	p.wire_len = 54 + len;
-	p.rxc = c->rxc;
-	p.ts = x->now;
-	tcpa_engine_hash(&p, &x->conf.secret);
-	x->now += MS;
-	put(x, &p);
+	pkt_make(x, c, who, flags, len, seq, ack, &p);
+	pkt_send(x, &p);
 }
 
 static void
@@ -993,6 +1008,573 @@ test_ep_full(void)
 	eng_close(&x);
 }
 
+/* ---- timed rules and the endpoint profile ---- */
+
+#define CWS TCPA_ANOM_close_wait_stuck
+#define SYNU TCPA_ANOM_syn_unanswered
+
+/* The configuration's default for timeout_syn_s (30 s): SYN timers run first. */
+static void
+long_embryonic(struct eng *x)
+{
+	uint32_t t[TCPA_FLOW_TMO_MAX];
+
+	memcpy(t, x->conf.timeout_ms, sizeof(t));
+	t[TCPA_FLOW_TMO_EMBRYONIC] = 30000;
+	tcpa_engine_set_timeouts(x->e, t);
+}
+
+static void
+test_close_wait_stuck(void)
+{
+	struct eng x;
+	struct conn a, b, d, g, h;
+	struct tcpa_stats *st;
+	struct tcpa_ep *se, *ce;
+	uint64_t t_cw, n;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	/* A: the client closes; the server acknowledges and never closes. */
+	conn_init(&a, CADDR, 40000, SADDR, 8080);
+	handshake(&x, &a);
+	request_response(&x, &a);
+	seg(&x, &a, CLI, F_F | F_A, 0);
+	t_cw = x.now;
+	seg(&x, &a, SRV, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 1);
+	se = ep_find(&x, SADDR, 8080, TCPA_EP_SERVER);
+	ce = ep_find(&x, CADDR, 0, TCPA_EP_CLIENT);
+	CHECK(se != NULL && ce != NULL);
+	if (se == NULL || ce == NULL) {
+		eng_close(&x);
+		return;
+	}
+	/* Not before close_wait_s. */
+	age_to(&x, t_cw + 4990 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 0);
+	CHECK_EQ(se->cw_stuck, 0);
+	age_to(&x, t_cw + 5010 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 1);
+	CHECK_EQ(se->anom[CWS], 1);
+	CHECK_EQ(ce->anom[CWS], 0);
+	CHECK_EQ(se->cw_stuck, 1);
+	CHECK_EQ(ce->cw_stuck, 0);
+	/* Counted once per connection, however long it stays. */
+	age_to(&x, t_cw + 30 * SEC, 100);
+	CHECK_EQ(st->anom[CWS], 1);
+	CHECK_EQ(se->cw_stuck, 1);
+
+	/* B: in CLOSE_WAIT, but closes 3 s later (in time): never counted. */
+	conn_init(&b, CADDR, 40001, SADDR, 8080);
+	handshake(&x, &b);
+	seg(&x, &b, CLI, F_F | F_A, 0);
+	seg(&x, &b, SRV, F_A, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 2);
+	age_to(&x, x.now + 3 * SEC, 100);
+	seg(&x, &b, SRV, F_F | F_A, 0);
+	seg(&x, &b, CLI, F_A, 0);
+	age_to(&x, x.now + 10 * SEC, 100);
+	CHECK_EQ(st->anom[CWS], 1);
+	CHECK_EQ(se->cw_stuck, 1);
+
+	/* A closes at last: the gauge falls, the count stays. */
+	seg(&x, &a, SRV, F_F | F_A, 0);
+	CHECK_EQ(se->cw_stuck, 0);
+	seg(&x, &a, CLI, F_A, 0);
+	CHECK_EQ(st->anom[CWS], 1);
+	CHECK_EQ(se->cw_stuck, 0);
+
+	/* D: stuck, then its own RST: the gauge falls. */
+	conn_init(&d, CADDR, 40002, SADDR, 8080);
+	handshake(&x, &d);
+	seg(&x, &d, CLI, F_F | F_A, 0);
+	seg(&x, &d, SRV, F_A, 0);
+	age_to(&x, x.now + 6 * SEC, 100);
+	CHECK_EQ(st->anom[CWS], 2);
+	CHECK_EQ(se->cw_stuck, 1);
+	seg_at(&x, &d, SRV, F_R | F_A, 0, d.nxt[SRV], d.nxt[CLI]);
+	CHECK_EQ(se->cw_stuck, 0);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 0);
+
+	/* G: stuck, then forgotten after the open-connection timeout: the gauge falls. */
+	conn_init(&g, CADDR, 40003, SADDR, 8080);
+	handshake(&x, &g);
+	seg(&x, &g, CLI, F_F | F_A, 0);
+	seg(&x, &g, SRV, F_A, 0);
+	age_to(&x, x.now + 6 * SEC, 100);
+	CHECK_EQ(st->anom[CWS], 3);
+	CHECK_EQ(se->cw_stuck, 1);
+	n = st->flow_expired;
+	age_to(&x, x.now + (TMO_ESTABLISHED + 1000) * MS, 1000);
+	CHECK_EQ(st->flow_expired, n + 1);
+	CHECK_EQ(se->cw_stuck, 0);
+	CHECK_EQ(st->anom[CWS], 3);
+
+	/* H: the server closes, the client (a pool) never does: the client's. */
+	conn_init(&h, CADDR, 40004, SADDR, 8080);
+	handshake(&x, &h);
+	request_response(&x, &h);
+	seg(&x, &h, SRV, F_F | F_A, 0);
+	seg(&x, &h, CLI, F_A, 0);
+	age_to(&x, x.now + 6 * SEC, 100);
+	CHECK_EQ(st->anom[CWS], 4);
+	CHECK_EQ(ce->anom[CWS], 1);
+	CHECK_EQ(ce->cw_stuck, 1);
+	CHECK_EQ(se->anom[CWS], 3);
+	CHECK_EQ(se->cw_stuck, 0);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+/*
+ * The timers start at the time of the segment that changed the state, not
+ * at the engine's time before its burst: a capture's first burst (engine
+ * time 0), a burst spanning seconds of a sparse capture.
+ */
+static void
+test_timer_stamps(void)
+{
+	struct eng x;
+	struct conn c, c2, c3;
+	struct tcpa_stats *st;
+	uint64_t t_cw;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	long_embryonic(&x);
+	/* A whole connection into CLOSE_WAIT in the engine's first burst. */
+	conn_init(&c, CADDR, 40000, SADDR, 8080);
+	queue(&x);
+	handshake(&x, &c);
+	request_response(&x, &c);
+	seg(&x, &c, CLI, F_F | F_A, 0);
+	t_cw = x.now;
+	seg(&x, &c, SRV, F_A, 0);
+	flush(&x);
+	CHECK_EQ(ep_state(&x, SADDR, 8080, TCPA_EP_SERVER, TCPA_TCP_ST_CLOSE_WAIT), 1);
+	age_to(&x, t_cw + 1000 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 0);
+	age_to(&x, t_cw + 4990 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 0);
+	age_to(&x, t_cw + 5010 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 1);
+	/* One burst spanning 10 s: a segment, then a connection into CLOSE_WAIT. */
+	conn_init(&c2, CADDR, 40001, SADDR, 8080);
+	queue(&x);
+	seg(&x, &c, CLI, F_A, 0);
+	x.now += 10 * SEC;
+	handshake(&x, &c2);
+	seg(&x, &c2, CLI, F_F | F_A, 0);
+	t_cw = x.now;
+	seg(&x, &c2, SRV, F_A, 0);
+	flush(&x);
+	age_to(&x, t_cw + 1000 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 1);
+	age_to(&x, t_cw + 5010 * MS, 10);
+	CHECK_EQ(st->anom[CWS], 2);
+
+	/* A fresh engine whose first burst is a SYN, aged before the SYN-ACK. */
+	eng_close(&x);
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	long_embryonic(&x);
+	conn_init(&c3, CADDR, 40002, SADDR, 80);
+	seg(&x, &c3, CLI, F_S, 0);
+	tcpa_engine_age(x.e, x.now);
+	x.now += 100 * MS;
+	tcpa_engine_age(x.e, x.now);
+	seg(&x, &c3, SRV, F_S | F_A, 0);
+	seg(&x, &c3, CLI, F_A, 0);
+	age_to(&x, x.now + 10 * SEC, 100);
+	tcpa_engine_finish(x.e);
+	CHECK_EQ(st->anom[SYNU], 0);
+	eng_close(&x);
+}
+
+static void
+test_syn_unanswered(void)
+{
+	struct eng x;
+	struct conn c1, c2, c3, c4, c5;
+	struct tcpa_stats *st;
+	struct tcpa_ep *se;
+	uint64_t t1, t2;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	long_embryonic(&x);
+	/* 1: a SYN and nothing else. */
+	conn_init(&c1, CADDR, 40000, SADDR, 80);
+	t1 = x.now;
+	seg(&x, &c1, CLI, F_S, 0);
+	age_to(&x, t1 + 2990 * MS, 10);
+	CHECK_EQ(st->anom[SYNU], 0);
+	age_to(&x, t1 + 3010 * MS, 10);
+	CHECK_EQ(st->anom[SYNU], 1);
+	CHECK_EQ(ep_anom(&x, SADDR, 80, TCPA_EP_SERVER, SYNU), 1);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, SYNU), 0);
+	/* 2: repeated with the same ISN at +1 s and +3 s: one connection, one count. */
+	conn_init(&c2, CADDR, 40001, SADDR, 80);
+	t2 = x.now;
+	seg(&x, &c2, CLI, F_S, 0);
+	age_to(&x, t2 + 1000 * MS, 10);
+	seg_at(&x, &c2, CLI, F_S, 0, c2.nxt[CLI] - 1, 0);
+	age_to(&x, t2 + 3000 * MS, 10);
+	seg_at(&x, &c2, CLI, F_S, 0, c2.nxt[CLI] - 1, 0);
+	age_to(&x, t2 + 10 * SEC, 100);
+	CHECK_EQ(st->anom[TCPA_ANOM_syn_retransmit], 2);
+	CHECK_EQ(st->anom[SYNU], 2);
+	/* 3: answered by a SYN-ACK after 100 ms (the last ACK never seen): no. */
+	conn_init(&c3, CADDR, 40002, SADDR, 80);
+	seg(&x, &c3, CLI, F_S, 0);
+	x.now += 100 * MS;
+	seg(&x, &c3, SRV, F_S | F_A, 0);
+	age_to(&x, x.now + 10 * SEC, 100);
+	CHECK_EQ(st->anom[SYNU], 2);
+	/* 4: answered by a RST: conn_refused, not unanswered. */
+	conn_init(&c4, CADDR, 40003, SADDR, 81);
+	seg(&x, &c4, CLI, F_S, 0);
+	seg_at(&x, &c4, SRV, F_R | F_A, 0, 0, c4.nxt[CLI]);
+	age_to(&x, x.now + 10 * SEC, 100);
+	CHECK_EQ(st->anom[SYNU], 2);
+	CHECK_EQ(st->anom[TCPA_ANOM_conn_refused], 1);
+	/* 5: still waiting when the capture ends (100 ms after it): counted at the end. */
+	conn_init(&c5, CADDR, 40004, SADDR, 80);
+	seg(&x, &c5, CLI, F_S, 0);
+	x.now += 100 * MS;
+	seg(&x, &c3, CLI, F_A, 0);
+	tcpa_engine_age(x.e, x.now);
+	CHECK_EQ(st->anom[SYNU], 2);
+	tcpa_engine_finish(x.e);
+	CHECK_EQ(st->anom[SYNU], 3);
+	se = ep_find(&x, SADDR, 80, TCPA_EP_SERVER);
+	CHECK(se != NULL && se->anom[SYNU] == 3);
+	CHECK_EQ(ep_anom(&x, SADDR, 81, TCPA_EP_SERVER, SYNU), 0);
+	/* Finishing twice decides nothing twice. */
+	tcpa_engine_finish(x.e);
+	CHECK_EQ(st->anom[SYNU], 3);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+/*
+ * The embryonic timeout shorter than syn_timeout_s (both configurable): the
+ * flow leaves before its SYN timer is due. Its SYN was never answered.
+ */
+static void
+test_syn_unanswered_expired(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+	struct tcpa_anom_conf ac;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	ac = x.conf.anom;
+	ac.syn_timeout_ms = 5000;
+	tcpa_engine_set_anom(x.e, &ac);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	age_to(&x, x.now + 10 * SEC, 10);
+	CHECK_EQ(st->flow_expired, 1);
+	CHECK_EQ(st->anom[SYNU], 1);
+	CHECK_EQ(ep_anom(&x, SADDR, 80, TCPA_EP_SERVER, SYNU), 1);
+	/* Answered by a SYN-ACK (the last ACK never seen), expired as embryonic: no. */
+	conn_init(&c, CADDR, 40001, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	seg(&x, &c, SRV, F_S | F_A, 0);
+	age_to(&x, x.now + 10 * SEC, 10);
+	CHECK_EQ(st->flow_expired, 2);
+	CHECK_EQ(st->anom[SYNU], 1);
+	tcpa_engine_finish(x.e);
+	CHECK_EQ(st->anom[SYNU], 1);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+static void
+test_one_sided(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+	uint64_t t;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	long_embryonic(&x);
+	/* 1: only the client's direction is mirrored: its data and ACKs. */
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	t = x.now;
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	seg(&x, &c, CLI, F_A, 0);
+	age_to(&x, t + 2990 * MS, 10);
+	CHECK_EQ(st->one_sided, 0);
+	age_to(&x, t + 3010 * MS, 10);
+	CHECK_EQ(st->one_sided, 1);
+	age_to(&x, t + 10 * SEC, 100);
+	CHECK_EQ(st->one_sided, 1);
+	/* 2: an unanswered SYN is syn_unanswered, not one_sided. */
+	conn_init(&c, CADDR, 40001, SADDR, 80);
+	seg(&x, &c, CLI, F_S, 0);
+	age_to(&x, x.now + 4 * SEC, 100);
+	CHECK_EQ(st->one_sided, 1);
+	CHECK_EQ(st->anom[SYNU], 1);
+	/* 3: both directions: no. */
+	conn_init(&c, CADDR, 40002, SADDR, 80);
+	handshake(&x, &c);
+	request_response(&x, &c);
+	age_to(&x, x.now + 4 * SEC, 100);
+	CHECK_EQ(st->one_sided, 1);
+	/* 4: only the server's direction. */
+	conn_init(&c, CADDR, 40003, SADDR, 80);
+	seg(&x, &c, SRV, F_A | F_P, 1000);
+	seg(&x, &c, SRV, F_A | F_P, 1000);
+	age_to(&x, x.now + 4 * SEC, 100);
+	CHECK_EQ(st->one_sided, 2);
+	/* 5: the other direction shows up after 2 s (< syn_timeout_s): no. */
+	conn_init(&c, CADDR, 40004, SADDR, 80);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	age_to(&x, x.now + 2 * SEC, 100);
+	seg(&x, &c, SRV, F_A, 0);
+	age_to(&x, x.now + 4 * SEC, 100);
+	CHECK_EQ(st->one_sided, 2);
+	CHECK_EQ(st->midstream, 3);
+	eng_close(&x);
+}
+
+/* What the wire shows of each endpoint's socket options. */
+static void
+test_profile(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_pkt p;
+	struct tcpa_ep *se, *ce;
+
+	eng_open(&x, 1024, 256, T0);
+	conn_init(&c, CADDR, 40000, SADDR, 443);
+	pkt_make(&x, &c, CLI, F_S, 0, c.nxt[CLI], 0, &p);
+	p.win = 64240;
+	p.opts = TCPA_OPT_MSS | TCPA_OPT_WSCALE | TCPA_OPT_SACKOK | TCPA_OPT_TS;
+	p.mss = 1460;
+	p.wscale = 7;
+	c.nxt[CLI]++;
+	pkt_send(&x, &p);
+	pkt_make(&x, &c, SRV, F_S | F_A, 0, c.nxt[SRV], c.nxt[CLI], &p);
+	p.win = 65160;
+	p.opts = TCPA_OPT_MSS | TCPA_OPT_WSCALE | TCPA_OPT_SACKOK;
+	p.mss = 1400;
+	p.wscale = 9;
+	c.nxt[SRV]++;
+	pkt_send(&x, &p);
+	/* Scaled windows from here on: 502 << 7, 300 << 9. */
+	pkt_make(&x, &c, CLI, F_A, 0, c.nxt[CLI], c.nxt[SRV], &p);
+	p.win = 502;
+	pkt_send(&x, &p);
+	pkt_make(&x, &c, SRV, F_A | F_P, 100, c.nxt[SRV], c.nxt[CLI], &p);
+	p.win = 300;
+	c.nxt[SRV] += 100;
+	pkt_send(&x, &p);
+	ce = ep_find(&x, CADDR, 0, TCPA_EP_CLIENT);
+	se = ep_find(&x, SADDR, 443, TCPA_EP_SERVER);
+	CHECK(ce != NULL && se != NULL);
+	if (ce == NULL || se == NULL) {
+		eng_close(&x);
+		return;
+	}
+	CHECK_EQ(ce->mss, 1460);
+	CHECK_EQ(ce->wscale, 7);
+	CHECK_EQ(ce->pflags, TCPA_EP_P_SYN | TCPA_EP_P_WS | TCPA_EP_P_SACKOK | TCPA_EP_P_TS);
+	CHECK_EQ(ce->max_win, 502U << 7);
+	CHECK_EQ(se->mss, 1400);
+	CHECK_EQ(se->wscale, 9);
+	CHECK_EQ(se->pflags, TCPA_EP_P_SYN | TCPA_EP_P_WS | TCPA_EP_P_SACKOK);
+	CHECK_EQ(se->max_win, 300U << 9);
+	/* A smaller window later does not lower the largest; a larger one raises it. */
+	pkt_make(&x, &c, CLI, F_A, 0, c.nxt[CLI], c.nxt[SRV], &p);
+	p.win = 100;
+	pkt_send(&x, &p);
+	CHECK_EQ(ce->max_win, 502U << 7);
+	pkt_make(&x, &c, CLI, F_A, 0, c.nxt[CLI], c.nxt[SRV], &p);
+	p.win = 1000;
+	pkt_send(&x, &p);
+	CHECK_EQ(ce->max_win, 1000U << 7);
+	CHECK_EQ(se->max_win, 300U << 9);
+
+	/* A client without options (and a server that offers no scaling). */
+	conn_init(&c, CADDR + 1, 40000, SADDR, 443);
+	pkt_make(&x, &c, CLI, F_S, 0, c.nxt[CLI], 0, &p);
+	p.win = 8192;
+	c.nxt[CLI]++;
+	pkt_send(&x, &p);
+	ce = ep_find(&x, CADDR + 1, 0, TCPA_EP_CLIENT);
+	CHECK(ce != NULL);
+	if (ce != NULL) {
+		CHECK_EQ(ce->pflags, TCPA_EP_P_SYN);
+		CHECK_EQ(ce->mss, 0);
+		CHECK_EQ(ce->wscale, 0);
+		CHECK_EQ(ce->max_win, 8192);
+	}
+	/* An endpoint seen only mid-stream: no SYN, no profile flags. */
+	conn_init(&c, CADDR + 2, 40000, SADDR + 1, 8443);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	seg(&x, &c, SRV, F_A, 0);
+	se = ep_find(&x, SADDR + 1, 8443, TCPA_EP_SERVER);
+	CHECK(se != NULL && se->pflags == 0 && se->mss == 0 && se->max_win == 65535);
+	eng_close(&x);
+}
+
+/* TIME_WAIT peak: the gauge's high-water mark survives the gauge. */
+static void
+test_tw_peak(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_ep *ce, *se;
+
+	eng_open(&x, 1024, 256, T0);
+	for (unsigned i = 0; i < 3; i++) {
+		conn_init(&c, CADDR, (uint16_t)(40000 + i), SADDR, 80);
+		handshake(&x, &c);
+		request_response(&x, &c);
+		client_close(&x, &c);
+	}
+	ce = ep_find(&x, CADDR, 0, TCPA_EP_CLIENT);
+	se = ep_find(&x, SADDR, 80, TCPA_EP_SERVER);
+	CHECK(ce != NULL && se != NULL);
+	if (ce == NULL || se == NULL) {
+		eng_close(&x);
+		return;
+	}
+	CHECK_EQ(ce->states[TCPA_TCP_ST_TIME_WAIT], 3);
+	CHECK_EQ(ce->tw_peak, 3);
+	CHECK_EQ(se->tw_peak, 0);
+	age_to(&x, x.now + (TMO_TIME_WAIT + 1000) * MS, 100);
+	CHECK_EQ(ce->states[TCPA_TCP_ST_TIME_WAIT], 0);
+	CHECK_EQ(ce->tw_peak, 3);
+	conn_init(&c, CADDR, 40010, SADDR, 80);
+	handshake(&x, &c);
+	client_close(&x, &c);
+	CHECK_EQ(ce->states[TCPA_TCP_ST_TIME_WAIT], 1);
+	CHECK_EQ(ce->tw_peak, 3);
+	/* The server closing first: TIME_WAIT on the server's record. */
+	conn_init(&c, CADDR, 40011, SADDR, 80);
+	handshake(&x, &c);
+	seg(&x, &c, SRV, F_F | F_A, 0);
+	seg(&x, &c, CLI, F_A, 0);
+	seg(&x, &c, CLI, F_F | F_A, 0);
+	seg(&x, &c, SRV, F_A, 0);
+	CHECK_EQ(se->states[TCPA_TCP_ST_TIME_WAIT], 1);
+	CHECK_EQ(se->tw_peak, 1);
+	CHECK_EQ(ce->tw_peak, 3);
+	check_consistent(&x);
+	eng_close(&x);
+}
+
+/* Idle-close times per endpoint: sum and longest (the report's ~N s). */
+static void
+test_idle_profile(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_stats *st;
+	struct tcpa_ep *se, *ce;
+	const uint32_t idle[3] = { 2500, 3500, 1500 };
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t last;
+
+		conn_init(&c, CADDR, (uint16_t)(40000 + i), SADDR, 3306);
+		handshake(&x, &c);
+		seg(&x, &c, CLI, F_A | F_P, 50);
+		last = x.now;
+		seg(&x, &c, SRV, F_A | F_P, 200);
+		seg(&x, &c, CLI, F_A, 0);
+		/* The server's idle timeout (the last is under idle_close_s). */
+		x.now = last + idle[i] * MS;
+		seg(&x, &c, SRV, F_F | F_A, 0);
+		seg(&x, &c, CLI, F_A, 0);
+		seg(&x, &c, CLI, F_F | F_A, 0);
+		seg(&x, &c, SRV, F_A, 0);
+	}
+	se = ep_find(&x, SADDR, 3306, TCPA_EP_SERVER);
+	ce = ep_find(&x, CADDR, 0, TCPA_EP_CLIENT);
+	CHECK(se != NULL && ce != NULL);
+	if (se != NULL && ce != NULL) {
+		CHECK_EQ(se->anom[TCPA_ANOM_idle_close], 2);
+		CHECK_EQ(se->idle_sum_ms, 6000);
+		CHECK_EQ(se->idle_max_ms, 3500);
+		CHECK_EQ(ce->anom[TCPA_ANOM_idle_close], 0);
+		CHECK_EQ(ce->idle_sum_ms, 0);
+	}
+	CHECK_EQ(st->anom[TCPA_ANOM_idle_close], 2);
+	eng_close(&x);
+}
+
+/*
+ * A new connection on a tuple (a restart of the flow entry) starts the
+ * rules over: its once-per-connection conditions count again, and the
+ * previous connection's payload times are not its own.
+ */
+static void
+test_restart_rules(void)
+{
+	struct eng x;
+	struct conn c, d;
+	struct tcpa_stats *st;
+
+	eng_open(&x, 1024, 256, T0);
+	st = tcpa_engine_stats(x.e);
+	restarts_seen = true;
+	/* A pooled connection used after the server closed it, then RST. */
+	conn_init(&c, CADDR, 40000, SADDR, 3306);
+	handshake(&x, &c);
+	request_response(&x, &c);
+	seg(&x, &c, SRV, F_F | F_A, 0);
+	seg(&x, &c, CLI, F_A, 0);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	CHECK_EQ(st->anom[TCPA_ANOM_stale_reuse], 1);
+	seg_at(&x, &c, SRV, F_R, 0, c.nxt[SRV], 0);
+	CHECK_EQ(ep_state(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_TCP_ST_CLOSED), 1);
+	/* 10 s later the same port again: the same story, counted again. */
+	x.now += 10 * SEC;
+	c.nxt[CLI] += 100000;
+	handshake(&x, &c);
+	CHECK_EQ(st->anom[TCPA_ANOM_tuple_reuse], 1);
+	request_response(&x, &c);
+	seg(&x, &c, SRV, F_F | F_A, 0);
+	seg(&x, &c, CLI, F_A, 0);
+	seg(&x, &c, CLI, F_A | F_P, 100);
+	CHECK_EQ(st->anom[TCPA_ANOM_stale_reuse], 2);
+	CHECK_EQ(ep_anom(&x, CADDR, 0, TCPA_EP_CLIENT, TCPA_ANOM_stale_reuse), 2);
+
+	/* A used connection closed, its port reused 10 s later for one never used. */
+	conn_init(&d, CADDR, 40001, SADDR, 3306);
+	handshake(&x, &d);
+	request_response(&x, &d);
+	client_close(&x, &d);
+	x.now += 10 * SEC;
+	d.nxt[CLI] += 100000;
+	handshake(&x, &d);
+	CHECK_EQ(st->anom[TCPA_ANOM_tuple_reuse], 2);
+	x.now += 100 * MS;
+	seg(&x, &d, SRV, F_F | F_A, 0);
+	CHECK_EQ(st->anom[TCPA_ANOM_idle_close], 0);
+	/* Nor did the new connection inherit the old one's RTT or flags. */
+	seg(&x, &d, CLI, F_A, 0);
+	seg(&x, &d, CLI, F_F | F_A, 0);
+	seg(&x, &d, SRV, F_A, 0);
+	CHECK_EQ(st->tcp_unexpected, 0);
+	restarts_seen = false;
+	eng_close(&x);
+}
+
 int
 main(void)
 {
@@ -1011,6 +1593,15 @@ main(void)
 	RUN(test_wrong_core);
 	RUN(test_eviction);
 	RUN(test_ep_full);
+	RUN(test_close_wait_stuck);
+	RUN(test_timer_stamps);
+	RUN(test_syn_unanswered);
+	RUN(test_syn_unanswered_expired);
+	RUN(test_one_sided);
+	RUN(test_profile);
+	RUN(test_tw_peak);
+	RUN(test_idle_profile);
+	RUN(test_restart_rules);
 
 	printf("engine: %u passed, %u failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;

@@ -73,6 +73,7 @@ struct tcpa_anom_half {
 #define TCPA_AH_KA      0x02    /* sent a keep-alive not yet answered */
 #define TCPA_AH_LATE    0x04    /* its sub-MSS segment was acknowledged late (Nagle armed) */
 #define TCPA_AH_CW_STUCK 0x08   /* counted close_wait_stuck, still in CLOSE_WAIT */
+#define TCPA_AH_SACK    0x10    /* its last ACK carried SACK blocks: it signals holes */
 /* tcpa_anom_ext.cflags */
 #define TCPA_AC_STALE   0x01    /* stale_reuse counted */
 #define TCPA_AC_IDLE    0x02    /* idle_close counted */

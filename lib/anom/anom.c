@@ -87,6 +87,11 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	} else if (!(s->flags & TCPA_HALF_ACKED) || p->ack != s->ack) {
 		x->dupacks[side] = 0;
 	}
+	/* SACK blocks above the ACK: the receiver is signalling holes. */
+	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN))
+		x->hflags[side] |= TCPA_AH_SACK;
+	else
+		x->hflags[side] &= (uint8_t)~TCPA_AH_SACK;
 	if (pure && (x->hflags[!side] & TCPA_AH_KA)) {
 		emit(ev, n, TCPA_ANOM_keepalive_ack, side);
 		x->hflags[!side] &= (uint8_t)~TCPA_AH_KA;
@@ -156,7 +161,8 @@ resend_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 
 	if ((q->flags & TCPA_HALF_ACKED) && tcpa_seq_le(end, q->ack)) {
 		emit(ev, n, TCPA_ANOM_spurious_retransmission, side);
-	} else if (x->dupacks[!side] >= 2 && q->ack == p->seq) {
+	} else if ((x->dupacks[!side] >= 2 && q->ack == p->seq) ||
+			((x->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) {
 		/* The receiver is signalling exactly this hole. */
 		emit(ev, n, TCPA_ANOM_fast_retransmission, side);
 		emit(ev, n, TCPA_ANOM_retransmission, side);

@@ -3,10 +3,14 @@
 #   tests/scenarios/make_all.sh              # all scenarios
 #   tests/scenarios/make_all.sh refused ...  # only these
 # Runs the scenarios one after the other; exits non-zero if any failed.
+# The kernel-counter scenarios (backlog_overflow ... vlan_leak) also need
+# tshark and nstat, some nft (nftables), and vlan_leak clang + libbpf-dev.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-ALL=(clean_mix close_wait_leak idle_timeout_stale time_wait_churn refused)
+ALL=(clean_mix close_wait_leak idle_timeout_stale time_wait_churn refused
+     backlog_overflow zero_window nagle_delayed_ack nagle_nodelay keepalive
+     keepalive_dead_peer linger_abort loss_recovery ipv6_leak vlan_leak)
 if (($# > 0)); then list=("$@"); else list=("${ALL[@]}"); fi
 
 [[ $(id -u) -eq 0 ]] || { echo "make_all: must run as root (network namespaces, tcpdump)" >&2; exit 1; }

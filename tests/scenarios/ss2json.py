@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Convert `ss -tanH` snapshots into a tcpa scenario expectation (JSON).
 
-    ss2json.py --scenario NAME --server-ports 8080[,3306...] [-o OUT] SSFILE...
+    ss2json.py --scenario NAME --server-ports 8080[,3306...] [-o OUT]
+               [--nstat ROLE=AFTER[,BEFORE] ...] [--merge JSON ...] SSFILE...
 
 SSFILE holds `ss -tanH` output (lines starting with '#' are labels and are
 ignored; several files are concatenated). Rules:
@@ -22,6 +23,15 @@ Output:
   {"scenario": NAME, "server_ports": [..],
    "endpoints": {"10.99.0.2:8080": {"role": "server", "states": {"CLOSE_WAIT": 30}},
                  "10.99.0.1": {"role": "client", "states": {"FIN_WAIT_2": 30}}}}
+
+Optional, for the kernel-counter scenarios (nothing changes without them):
+  --nstat ROLE=AFTER[,BEFORE]  `nstat -az` output of one namespace at capture end
+        (and before the traffic); adds "nstat": {ROLE: {COUNTER: after - before}}
+        with every counter that changed, plus the counters of NSTAT_WATCH that
+        this kernel has, also when 0 (so a 0 is explicit).
+  --merge JSON  top-level keys of that JSON object are added after
+        "endpoints" (e.g. "anomalies", "notes", "tshark" from kexpect.py); a key
+        that ss2json writes itself cannot be overridden.
 """
 
 import argparse
@@ -43,6 +53,18 @@ STATE_MAP = {
     "UNCONN": "CLOSED",  # ss prints TCP_CLOSE as UNCONN
 }
 SKIP_STATES = {"LISTEN"}
+
+# kernel counters always written under "nstat" (when this kernel has them)
+NSTAT_WATCH = (
+    "TcpActiveOpens", "TcpPassiveOpens", "TcpAttemptFails", "TcpEstabResets", "TcpOutRsts",
+    "TcpRetransSegs", "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop",
+    "TcpExtTCPSynRetrans", "TcpExtTCPFastRetrans", "TcpExtTCPSlowStartRetrans",
+    "TcpExtTCPSackRecovery", "TcpExtTCPLostRetransmit", "TcpExtTCPTimeouts",
+    "TcpExtTCPLossProbes", "TcpExtTCPSpuriousRTOs", "TcpExtTCPDSACKRecv", "TcpExtTCPKeepAlive",
+    "TcpExtTCPAbortOnClose", "TcpExtTCPAbortOnData", "TcpExtTCPAbortOnTimeout",
+    "TcpExtTCPWantZeroWindowAdv", "TcpExtTCPToZeroWindowAdv", "TcpExtTCPFromZeroWindowAdv",
+    "TcpExtTCPZeroWindowDrop", "TcpExtTCPWinProbe", "TcpExtDelayedACKs", "TcpExtTCPOFOQueue",
+)
 
 
 def split_addr(text):
@@ -115,6 +137,43 @@ def convert(lines, scenario, server_ports):
     return {"scenario": scenario, "server_ports": sorted(server_ports), "endpoints": out_eps}
 
 
+def parse_nstat(path):
+    """`nstat -a[z]` output -> {counter: int} (header lines '#' skipped)."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 2 or line.startswith("#"):
+                continue
+            try:
+                out[fields[0]] = int(fields[1])
+            except ValueError:
+                raise ValueError("%s: not nstat output: %r" % (path, line))
+    return out
+
+
+def load_nstat_args(specs):
+    """["ROLE=AFTER[,BEFORE]", ...] -> {ROLE: {counter: delta}} (all counters)."""
+    result = {}
+    for spec in specs:
+        role, sep, files = spec.partition("=")
+        if not sep or not role:
+            raise ValueError("--nstat wants ROLE=AFTER[,BEFORE], got %r" % spec)
+        after_f, _, before_f = files.partition(",")
+        after = parse_nstat(after_f)
+        before = parse_nstat(before_f) if before_f else {}
+        result[role] = {k: v - before.get(k, 0) for k, v in after.items()}
+    return result
+
+
+def nstat_section(deltas):
+    out = {}
+    for role, counters in deltas.items():
+        keep = {k: v for k, v in counters.items() if v or k in NSTAT_WATCH}
+        out[role] = dict(sorted(keep.items()))
+    return out
+
+
 def parse_ports(text):
     ports = []
     for part in text.replace(" ", ",").split(","):
@@ -135,6 +194,10 @@ def main(argv=None):
     ap.add_argument("--server-ports", required=True, type=parse_ports,
                     help="comma-separated server ports, e.g. 8080,9999")
     ap.add_argument("-o", "--output", help="output file (default stdout)")
+    ap.add_argument("--nstat", action="append", default=[], metavar="ROLE=AFTER[,BEFORE]",
+                    help="nstat -az of a namespace at the end (and before): adds \"nstat\"")
+    ap.add_argument("--merge", action="append", default=[], metavar="JSON",
+                    help="add this JSON object's keys (anomalies, notes, ...)")
     ap.add_argument("ssfiles", nargs="+", help="ss -tanH output ('-' = stdin)")
     args = ap.parse_args(argv)
 
@@ -147,7 +210,18 @@ def main(argv=None):
                 lines.extend(f.read().splitlines())
     try:
         result = convert(lines, args.scenario, set(args.server_ports))
-    except ValueError as e:
+        for path in args.merge:
+            with open(path, encoding="utf-8") as f:
+                extra = json.load(f)
+            if not isinstance(extra, dict):
+                raise ValueError("%s: not a JSON object" % path)
+            for k, v in extra.items():
+                if k in ("scenario", "server_ports", "endpoints"):
+                    raise ValueError("%s: may not override %r" % (path, k))
+                result[k] = v
+        if args.nstat:
+            result["nstat"] = nstat_section(load_nstat_args(args.nstat))
+    except (OSError, ValueError) as e:
         print("ss2json: %s" % e, file=sys.stderr)
         return 1
     text = json.dumps(result, indent=2) + "\n"

@@ -9,7 +9,7 @@ Subcommands (all blocking sockets; the kernel does all the TCP):
         (client closes first); CLOSER=server: the last request carries
         "Connection: close", the server closes first and the client closes
         on EOF. FAM is v4 or v6.
-  leak  --count N
+  leak  --count N [--family v4|v6]
         open N connections, one exchange on each (keep-alive), then
         shutdown(SHUT_RDWR)+close() them all and exit (a killed load client).
   pool  --count N --idle S
@@ -121,7 +121,7 @@ def cmd_mix(args):
 def cmd_leak(args):
     socks = []
     for i in range(args.count):
-        s = connect(args)
+        s = connect(args, args.family)
         status = http_exchange(s, "/size/%d" % args.size)
         log("%s exchange -> %s" % (name(s), status))
         socks.append(s)
@@ -206,6 +206,7 @@ def main():
     p.add_argument("--conn", action="append", required=True)
     p = sub.add_parser("leak")
     p.add_argument("--count", type=int, default=30)
+    p.add_argument("--family", choices=("v4", "v6"), default="v4")
     p = sub.add_parser("pool")
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--idle", type=float, default=3.0)

@@ -6,11 +6,12 @@
 set -euo pipefail
 
 # build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures)
-# tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools
+# tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools,
+# a Prometheus server to scrape the metrics
 pkgs=(
     gcc make pkg-config meson ninja-build
     libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
-    python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps
+    python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps prometheus
 )
 
 missing=()

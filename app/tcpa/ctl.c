@@ -10,6 +10,7 @@
  *    crash: every index and state is range-checked before use).
  * Handlers follow the contract of ctl.h.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -199,13 +200,12 @@ flow_visit(void *arg, struct tcpa_flow *live)
 }
 
 /* Longest idle first: the stuck connections an operator looks for. */
-static uint64_t now_ms_g;
-
 static int
-by_idle(const void *a, const void *b)
+by_idle(const void *a, const void *b, void *arg)
 {
-	uint32_t x = (uint32_t)now_ms_g - ((const struct flow_rec *)a)->f.last_ms;
-	uint32_t y = (uint32_t)now_ms_g - ((const struct flow_rec *)b)->f.last_ms;
+	uint32_t now_ms = *(const uint32_t *)arg;
+	uint32_t x = now_ms - ((const struct flow_rec *)a)->f.last_ms;
+	uint32_t y = now_ms - ((const struct flow_rec *)b)->f.last_ms;
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -312,6 +312,7 @@ flows_array(const struct flow_filter *x)
 {
 	struct flow_walk w = { .flt = x };
 	uint64_t now_ns = 0;
+	uint32_t now_ms;
 	json_t *a = json_array();
 
 	if (a == NULL)
@@ -323,11 +324,11 @@ flows_array(const struct flow_filter *x)
 			now_ns = t;
 		tcpa_flow_foreach(tcpa_engine_flows(tcpa_workers[i].eng), flow_visit, &w);
 	}
-	now_ms_g = tcpa_ns_to_ms(now_ns);
+	now_ms = tcpa_ns_to_ms(now_ns);
 	if (w.n > 0)
-		qsort(w.v, w.n, sizeof(*w.v), by_idle);
+		qsort_r(w.v, w.n, sizeof(*w.v), by_idle, &now_ms);
 	for (size_t i = 0; i < w.n && i < x->top; i++)
-		json_array_append_new(a, flow_json(&w.v[i].f, (uint32_t)now_ms_g));
+		json_array_append_new(a, flow_json(&w.v[i].f, now_ms));
 	free(w.v);
 	return a;
 }

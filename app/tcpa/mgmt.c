@@ -8,7 +8,9 @@
  *  - nothing here blocks: every descriptor is non-blocking, and the only
  *    wait is the poll() of tcpa_mgmt_poll();
  *  - a client's in buffer holds at most MGMT_MAX_LINE + 1 bytes: the
- *    unfinished request line (whole lines are answered as soon as read);
+ *    unfinished request line, and whole lines not answered yet when the
+ *    client used its MGMT_REQS_PER_ROUND answers of the round (backlog: no
+ *    more is read from it until they are answered);
  *  - a client's unsent answers (out[out_off, out_len)) never exceed
  *    MGMT_MAX_OUT bytes: an answer that would make them is either replaced
  *    by an error answer (alone too large) or ends the client (not reading);
@@ -48,6 +50,7 @@ RTE_LOG_REGISTER(tcpa_logtype_mgmt, tcpa.mgmt, INFO);
 
 #define MGMT_TEL_PREFIX "/tcpa/"
 #define MGMT_IN_MIN 4096                /* first size of a client's in buffer */
+#define MGMT_OUT_KEEP (1024 * 1024)     /* larger out buffers are freed once sent */
 #define MGMT_READS_PER_ROUND 16         /* fairness: recv() calls per client per round */
 #define MGMT_ACCEPTS_PER_ROUND 16
 #define MGMT_ACCEPT_BACKOFF_MS 100      /* out of descriptors: stop accepting a while */
@@ -186,12 +189,14 @@ answer_line(const char *line, size_t len)
 			jerr.column));
 	if (!json_is_object(req)) {
 		json_decref(req);
-		return answer_error(error_text("a request is a JSON object, e.g. {\"cmd\": \"help\"}"));
+		return answer_error(error_text("a request is a JSON object, e.g. "
+			"{\"cmd\": \"help\"}"));
 	}
 	name = json_object_get(req, "cmd");
 	if (!json_is_string(name)) {
 		json_decref(req);
-		return answer_error(error_text("a request needs \"cmd\": a command name (see help)"));
+		return answer_error(error_text("a request needs \"cmd\": a command name "
+			"(see help)"));
 	}
 	c = cmd_find(json_string_value(name));
 	if (c == NULL) {
@@ -213,6 +218,7 @@ struct client {
 	int fd;                 /* -1: free slot */
 	bool discard;           /* inside an oversized line: drop bytes up to its newline */
 	bool closing;           /* no more requests: close once out is sent */
+	bool backlog;           /* in holds whole lines not answered yet (fairness) */
 	char *in;               /* the unfinished request line, in_len bytes */
 	size_t in_len;
 	size_t in_cap;          /* grows up to MGMT_MAX_LINE + 1 */
@@ -376,15 +382,18 @@ client_request(struct client *c, const char *line, size_t n)
 }
 
 /*
- * Answer every complete line of the in buffer; keep the unfinished one.
+ * Answer the complete lines of the in buffer, at most MGMT_REQS_PER_ROUND
+ * (the rest is the backlog, answered next round); keep the unfinished one.
  * A line longer than MGMT_MAX_LINE is answered with an error once and the
  * rest of it is discarded up to its newline. -1 when the client was closed.
  */
 static int
 client_process(struct client *c)
 {
+	unsigned answered = 0;
 	size_t pos = 0;
 
+	c->backlog = false;
 	while (pos < c->in_len) {
 		char *nl = memchr(c->in + pos, '\n', c->in_len - pos);
 		size_t n = nl != NULL ? (size_t)(nl - (c->in + pos)) : c->in_len - pos;
@@ -404,6 +413,10 @@ client_process(struct client *c)
 		}
 		if (nl == NULL)
 			break;  /* unfinished line: wait for the rest */
+		if (answered++ == MGMT_REQS_PER_ROUND) {
+			c->backlog = true;
+			break;
+		}
 		if (client_request(c, c->in + pos, n) != 0)
 			return -1;
 		pos += n + 1;
@@ -436,12 +449,12 @@ client_flush(struct client *c, uint64_t now)
 		return -1;
 	}
 	c->out_off = c->out_len = 0;
-	if (c->out_cap > MGMT_PAUSE_OUT) {      /* one large answer: give the memory back */
+	if (c->out_cap > MGMT_OUT_KEEP) {       /* one large answer: give the memory back */
 		free(c->out);
 		c->out = NULL;
 		c->out_cap = 0;
 	}
-	if (c->closing) {
+	if (c->closing && !c->backlog) {
 		client_close(c, NULL);
 		return -1;
 	}
@@ -452,7 +465,7 @@ client_flush(struct client *c, uint64_t now)
 static int
 client_read(struct client *c, uint64_t now)
 {
-	for (int i = 0; i < MGMT_READS_PER_ROUND; i++) {
+	for (int i = 0; i < MGMT_READS_PER_ROUND && !c->backlog; i++) {
 		ssize_t n;
 
 		if (c->in_len == c->in_cap) {
@@ -479,12 +492,15 @@ client_read(struct client *c, uint64_t now)
 			return -1;
 		}
 		if (n == 0) {
-			/* End of requests: a last line without newline still counts. */
+			/*
+			 * End of requests (no backlog here: it is not read
+			 * then): a last line without newline still counts.
+			 */
+			c->closing = true;
 			if (!c->discard && c->in_len > 0 &&
 					client_request(c, c->in, c->in_len) != 0)
 				return -1;
 			c->in_len = 0;
-			c->closing = true;
 			return client_flush(c, now);
 		}
 		c->in_len += (size_t)n;
@@ -550,6 +566,9 @@ tcpa_mgmt_poll(int timeout_ms)
 		return;
 	}
 	now = now_ms();
+	for (unsigned k = 0; k < MGMT_MAX_CLIENTS; k++)
+		if (mgmt.cl[k].fd >= 0 && mgmt.cl[k].backlog)
+			timeout_ms = 0;         /* answers are waiting: do not sleep */
 	if (now >= mgmt.accept_after_ms) {
 		pfd[n] = (struct pollfd){ .fd = mgmt.fd, .events = POLLIN };
 		who[n++] = NULL;
@@ -559,8 +578,9 @@ tcpa_mgmt_poll(int timeout_ms)
 
 		if (c->fd < 0)
 			continue;
-		pfd[n] = (struct pollfd){ .fd = c->fd,
-			.events = (c->closing ? 0 : POLLIN) | (client_pending(c) != 0 ? POLLOUT : 0) };
+		pfd[n] = (struct pollfd){ .fd = c->fd, .events =
+			(c->closing || c->backlog ? 0 : POLLIN) |
+			(client_pending(c) != 0 ? POLLOUT : 0) };
 		who[n++] = c;
 	}
 	if (n == 0) {
@@ -604,8 +624,11 @@ tcpa_mgmt_poll(int timeout_ms)
 	for (unsigned k = 0; k < MGMT_MAX_CLIENTS; k++) {
 		struct client *c = &mgmt.cl[k];
 
+		if (c->fd >= 0 && c->backlog && client_process(c) == 0)
+			client_flush(c, now);
 		if (c->fd >= 0 && now - c->active_ms > (uint64_t)MGMT_IDLE_S * 1000)
-			client_close(c, client_pending(c) != 0 ? "not reading its answers" : "idle");
+			client_close(c, client_pending(c) != 0 ? "not reading its answers" :
+				"idle");
 	}
 }
 
@@ -931,39 +954,6 @@ tel_object(struct rte_tel_data *d, const json_t *o, int depth)
 		tel_member(d, k, v, depth);
 }
 
-/* An array of objects: an array of dict containers, or of their JSON texts. */
-static void
-tel_object_array(struct rte_tel_data *d, const json_t *a)
-{
-	char s[RTE_TEL_MAX_STRING_LEN];
-	size_t i;
-	json_t *v;
-
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
-	json_array_foreach(a, i, v) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
-
-		if (c == NULL)
-			return;
-		rte_tel_data_start_dict(c);
-		tel_object(c, v, 1);
-		if (rte_tel_data_add_array_container(d, c, 0) == 0)
-			continue;
-		rte_tel_data_free(c);
-		if (i != 0)
-			return;         /* full: the first RTE_TEL_MAX_ARRAY_ENTRIES */
-		break;                  /* this DPDK keeps no dicts in arrays: texts */
-	}
-	if (i == json_array_size(a))
-		return;
-	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	json_array_foreach(a, i, v) {
-		tel_text(v, s, sizeof(s));
-		if (rte_tel_data_add_array_string(d, s) < 0)
-			return;
-	}
-}
-
 static void
 tel_from_json(struct rte_tel_data *d, const json_t *v)
 {
@@ -975,7 +965,21 @@ tel_from_json(struct rte_tel_data *d, const json_t *v)
 		return;
 	}
 	if (objects(v)) {
-		tel_object_array(d, v);
+		/*
+		 * DPDK 22.11 keeps no dict in an array, but does in a dict: the
+		 * elements become members "0", "1", ... (at most
+		 * RTE_TEL_MAX_DICT_ENTRIES), whatever the DPDK version.
+		 */
+		size_t i;
+		json_t *e;
+
+		rte_tel_data_start_dict(d);
+		json_array_foreach(v, i, e) {
+			char k[24];
+
+			snprintf(k, sizeof(k), "%zu", i);
+			tel_member(d, k, e, 0);
+		}
 		return;
 	}
 	if (json_is_array(v) && tel_array(d, v) == 0)
@@ -1023,7 +1027,8 @@ tel_args(const char *name, const char *params, json_t **err)
 			json_t *v;
 
 			if (eq == NULL || eq == tok) {
-				*err = error_text("parameters: expected key=value, got '%.64s'", tok);
+				*err = error_text("parameters: expected key=value, got '%.64s'",
+					tok);
 				json_decref(args);
 				free(buf);
 				return NULL;

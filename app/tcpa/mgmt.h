@@ -13,16 +13,21 @@
  *
  * Limits (a misbehaving client never stalls the loop or the other clients):
  *  - MGMT_MAX_CLIENTS clients; one more is sent an error line and closed;
- *  - MGMT_MAX_LINE bytes per request line; a longer line is answered with an
- *    error and the rest of it is discarded up to its newline;
- *  - MGMT_MAX_OUT bytes of unsent answers per client: an answer that alone is
- *    larger is replaced by an error answer; a client whose unsent answers
- *    would exceed it is disconnected (it is not reading). While a client has
- *    MGMT_PAUSE_OUT bytes or more unsent, its further requests are not read
- *    (back-pressure through its own socket buffer);
- *  - a client with unsent answers that takes none of them for
- *    MGMT_STALL_S seconds, or a client silent for MGMT_IDLE_S seconds, is
- *    disconnected.
+ *  - MGMT_MAX_LINE bytes per request line (without its newline); a longer
+ *    line is answered with an error and the rest of it is discarded up to
+ *    its newline;
+ *  - MGMT_MAX_OUT bytes of unsent answers per client: an answer that alone
+ *    is larger is replaced by an error answer ("narrow the request"); a
+ *    client whose unsent answers would exceed it is disconnected (it is not
+ *    reading);
+ *  - at most MGMT_REQS_PER_ROUND requests of one client are answered per
+ *    poll round; the rest wait for the next round, so a client that
+ *    pipelines many heavy requests delays the others by one round at most;
+ *  - a client that sent and read nothing for MGMT_IDLE_S seconds is closed.
+ * Empty lines are ignored; a CR before the newline is ignored; a last
+ * request without newline is answered when the client shuts down its
+ * sending side. Answers are compact JSON (no newline inside), one per line,
+ * in the order of the requests.
  *
  * The query handlers (ctl.h) are also registered as DPDK telemetry commands
  * /tcpa/<name>. Telemetry calls them from its own threads, so every call of
@@ -32,8 +37,7 @@
 #define MGMT_MAX_CLIENTS 64
 #define MGMT_MAX_LINE (64 * 1024)
 #define MGMT_MAX_OUT (16 * 1024 * 1024)
-#define MGMT_PAUSE_OUT (1024 * 1024)
-#define MGMT_STALL_S 60
+#define MGMT_REQS_PER_ROUND 32
 #define MGMT_IDLE_S 600
 
 /**
@@ -43,7 +47,7 @@
  * The socket gets mode 0660. Prints a message naming the path on failure.
  *
  * @return 0 on success
- * @return -EINVAL path is empty
+ * @return -EINVAL path is empty (or the command table is not sorted: a bug)
  * @return -ENAMETOOLONG path does not fit a Unix socket address
  * @return -EADDRINUSE another process listens on the path
  * @return -EEXIST the path exists and is not a socket
@@ -70,15 +74,22 @@ void tcpa_mgmt_close(void);
  * or '&' (e.g. "/tcpa/endpoints,state=CLOSE_WAIT top=5"). Telemetry is
  * read-only: "config" with "set" is refused there.
  *
- * Telemetry has no JSON data model, so answers are converted: a top-level
- * object becomes a dict whose scalar members are ints (integers), strings
- * (strings; reals, booleans and null as their JSON text); a member that is
- * an object or array of scalars becomes a nested container; anything deeper
- * becomes its compact JSON text as a string (telemetry cuts strings at
- * RTE_TEL_MAX_STRING_LEN - 1 bytes: use the management socket for whole
- * answers). A top-level array becomes an array of such containers, at most
- * RTE_TEL_MAX_ARRAY_ENTRIES. Dict keys keep [A-Za-z0-9_/] and have any
- * other byte replaced by '_'. An error answer is the dict {"error": TEXT}.
+ * Telemetry has no JSON data model (DPDK 22.11: dicts and arrays of ints,
+ * u64 and strings of at most RTE_TEL_MAX_STRING_LEN - 1 bytes, one level of
+ * nested containers, no dict inside an array), so answers are converted:
+ *  - an object becomes a dict: integers as ints, strings as strings, reals
+ *    as "%.9g" strings, booleans and null as their JSON text;
+ *  - a member that is an object, or an array of scalars, becomes a nested
+ *    container; a member that is an array of objects becomes one container
+ *    per element, named NAME/0, NAME/1, ...;
+ *  - inside a container (the second level) anything that is not a scalar is
+ *    given as its compact JSON text, cut to RTE_TEL_MAX_STRING_LEN - 1
+ *    bytes: the management socket has the whole answer;
+ *  - a top-level array of objects (endpoints, flows) becomes a dict whose
+ *    members "0", "1", ... are the elements, at most
+ *    RTE_TEL_MAX_DICT_ENTRIES; an array of scalars stays an array;
+ *  - dict keys keep [A-Za-z0-9_/], any other byte becomes '_';
+ *  - an error answer is the dict {"error": TEXT}.
  */
 void tcpa_mgmt_register_telemetry(void);
 

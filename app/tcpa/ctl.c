@@ -80,6 +80,7 @@ tcpa_ctl_apply_conf(void)
 
 struct snap {
 	struct tcpa_stats sum;
+	struct tcpa_stats core[TCPA_MAX_WORKERS];
 	uint64_t core_pkts[TCPA_MAX_WORKERS];
 	struct tcpa_report_ep *eps;
 	size_t neps;
@@ -91,10 +92,12 @@ snap_take(struct snap *s)
 	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
 	struct tcpa_ep_table *ep[TCPA_MAX_WORKERS];
 
+	/* Each core's counters as one consistent snapshot (seqlock), summed. */
 	for (unsigned i = 0; i < tcpa_nworkers; i++) {
-		st[i] = tcpa_engine_stats(tcpa_workers[i].eng);
+		tcpa_worker_stats(&tcpa_workers[i], &s->core[i]);
+		st[i] = &s->core[i];
 		ep[i] = tcpa_engine_endpoints(tcpa_workers[i].eng);
-		s->core_pkts[i] = __atomic_load_n(&st[i]->tcp_pkts, __ATOMIC_RELAXED);
+		s->core_pkts[i] = s->core[i].tcp_pkts;
 	}
 	tcpa_report_sum_stats(st, tcpa_nworkers, &s->sum);
 	return tcpa_report_merge_eps(ep, tcpa_nworkers, &s->eps, &s->neps);
@@ -462,9 +465,12 @@ cores_json(void)
 
 	for (unsigned i = 0; i < tcpa_nworkers; i++) {
 		const struct worker *w = &tcpa_workers[i];
-		struct tcpa_stats *st = tcpa_engine_stats(w->eng);
+		struct tcpa_stats snap, *st = &snap;
 		struct tcpa_flow_table *ft = tcpa_engine_flows(w->eng);
-		uint32_t n = tcpa_flow_count(ft), cap = tcpa_flow_capacity(ft);
+		uint32_t n, cap = tcpa_flow_capacity(ft);
+
+		tcpa_worker_stats(w, &snap);
+		n = (uint32_t)snap.flows_active;
 
 		json_array_append_new(a, json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:f}",
 			"core", i, "lcore", w->lcore,

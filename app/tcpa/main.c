@@ -340,6 +340,7 @@ setup_workers(const struct opts *o, uint64_t frames)
 		w->offline = o->npcap > 0;
 		w->rx_only = o->rx_only;
 		w->ts_mult = (uint64_t)(((__uint128_t)TCPA_NS_PER_S << 32) / rte_get_tsc_hz());
+		w->pub_period = rte_get_tsc_hz() / 1000;
 		i++;
 	}
 	/* Core-to-core rings: ring [j -> k] carries segments read by j, owned by k. */
@@ -396,13 +397,16 @@ aggregate(const struct opts *o, double t)
 {
 	static struct tcpa_stats prev;
 	static double prev_t;
+	static struct tcpa_stats core[TCPA_MAX_WORKERS];
 	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
 	struct tcpa_stats sum;
 	uint64_t drops;
 	double dt = t - prev_t;
 
-	for (unsigned i = 0; i < tcpa_nworkers; i++)
-		st[i] = tcpa_engine_stats(tcpa_workers[i].eng);
+	for (unsigned i = 0; i < tcpa_nworkers; i++) {
+		tcpa_worker_stats(&tcpa_workers[i], &core[i]);
+		st[i] = &core[i];
+	}
 	tcpa_report_sum_stats(st, tcpa_nworkers, &sum);
 	drops = sum.ring_full;
 	if (o->stats && dt > 0)

@@ -45,7 +45,21 @@ struct TCPA_CACHE_ALIGNED worker {
 	uint64_t busy_tsc;              /* TSC spent on bursts that had packets */
 	uint32_t reader_done;           /* set (release) when its queues are exhausted */
 	uint32_t finished;              /* set (release) when it left its loop */
+	uint64_t pub_next;              /* TSC of the next publication */
+	uint64_t pub_period;            /* TSC ticks between publications (~1 ms) */
+	/*
+	 * Published copy of the engine's counters, refreshed every ~1 ms by the
+	 * RX core under a sequence count (odd while writing), so the control
+	 * core reads one consistent snapshot without stopping the core.
+	 */
+	TCPA_CACHE_ALIGNED uint32_t pub_seq;
+	struct tcpa_stats pub;
 };
+
+/** A consistent copy of RX core @p w's last published counters. */
+void tcpa_worker_stats(const struct worker *w, struct tcpa_stats *out);
+/** Publish @p w's counters now (its own lcore, or after it stopped). */
+void tcpa_worker_publish(struct worker *w);
 
 /* What the control core tells the workers. */
 struct ctl_flags {

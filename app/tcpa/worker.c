@@ -14,10 +14,13 @@
  * queues while a ring it may need lacks room for a burst. Live it never
  * waits: a full ring drops and counts (ring_full).
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 
 #include "tcpa_app.h"
@@ -166,6 +169,36 @@ read_rings(struct worker *w)
 	return total;
 }
 
+void
+tcpa_worker_publish(struct worker *w)
+{
+	const struct tcpa_stats *st = tcpa_engine_stats(w->eng);
+	uint32_t seq = w->pub_seq;
+
+	/* Seqlock writer: odd while copying; plain stores, no lock prefix. */
+	__atomic_store_n(&w->pub_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&w->pub, st, sizeof(w->pub));
+	w->pub.flows_active = tcpa_flow_count(tcpa_engine_flows(w->eng));
+	__atomic_store_n(&w->pub_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+void
+tcpa_worker_stats(const struct worker *w, struct tcpa_stats *out)
+{
+	for (;;) {
+		uint32_t s1 = __atomic_load_n(&w->pub_seq, __ATOMIC_ACQUIRE);
+
+		if ((s1 & 1) == 0) {
+			memcpy(out, &w->pub, sizeof(*out));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&w->pub_seq, __ATOMIC_RELAXED) == s1)
+				return;
+		}
+		rte_pause();
+	}
+}
+
 int
 tcpa_worker_main(void *arg)
 {
@@ -180,6 +213,7 @@ tcpa_worker_main(void *arg)
 
 	while (!__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED)) {
 		unsigned from_rings;
+		uint64_t tsc;
 
 		if (!w->reader_done) {
 			read_queues(w, ob, st);
@@ -188,7 +222,12 @@ tcpa_worker_main(void *arg)
 		}
 		from_rings = read_rings(w);
 		/* Offline, packet time drives expiry; live, the clock does. */
-		tcpa_engine_age(w->eng, w->offline ? 0 : live_ns(w, rte_rdtsc()));
+		tsc = rte_rdtsc();
+		tcpa_engine_age(w->eng, w->offline ? 0 : live_ns(w, tsc));
+		if (tsc >= w->pub_next) {
+			tcpa_worker_publish(w);
+			w->pub_next = tsc + w->pub_period;
+		}
 		/* Done when every reader is done and our rings are drained. */
 		if (w->offline && from_rings == 0 &&
 				__atomic_load_n(&tcpa_ctl.readers_done, __ATOMIC_ACQUIRE)) {
@@ -199,6 +238,7 @@ tcpa_worker_main(void *arg)
 	if (w->offline && !__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED))
 		tcpa_engine_finish(w->eng);
 	st->flows_active = tcpa_flow_count(tcpa_engine_flows(w->eng));
+	tcpa_worker_publish(w);
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return 0;
 }

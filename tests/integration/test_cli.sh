@@ -114,4 +114,27 @@ PY
 run "event log: one line per occurrence" evlog 100000
 run "event log: rate limit counts what it suppresses" evlog 3
 
+# logrotate's way: move the file, SIGHUP, and tcpa writes a new one.
+reopen() {
+    local log=$TMP/hup.ndjson
+    "$TCPA" -l 0-1 --no-huge -m 512 --no-pci --file-prefix "tcpa-hup$$" --log-level='*:warning' \
+        --vdev "net_pcap0,rx_pcap=$TCPA_SRC/tests/captures/idle_timeout_stale.pcap,infinite_rx=1" -- \
+        --duration 20 --flows_per_core 16384 --endpoints_per_core 256 --event-log "$log" \
+        --event-rate 5 >/dev/null 2>&1 &
+    local pid=$!
+    for i in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
+    mv "$log" "$log.1"
+    kill -HUP "$pid"
+    for i in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
+    kill -INT "$pid"
+    wait "$pid"
+    echo "before: $(wc -l <"$log.1") lines, after SIGHUP: $(wc -l <"$log") lines"
+    [ -s "$log.1" ] && [ -s "$log" ] && python3 -c '
+import json, sys
+for f in sys.argv[1:]:
+    for l in open(f):
+        json.loads(l)' "$log.1" "$log"
+}
+run "event log reopened on SIGHUP (logrotate)" reopen
+
 finish

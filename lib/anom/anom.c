@@ -221,15 +221,19 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	 * window is a probe). No rule can fire; only the bookkeeping moves.
 	 */
 	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK && s->state == TCPA_TCP_ST_ESTABLISHED &&
-			q->state == TCPA_TCP_ST_ESTABLISHED && (x->hflags[0] | x->hflags[1]) == 0 &&
+			q->state == TCPA_TCP_ST_ESTABLISHED &&
+			((x->hflags[0] | x->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
 			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
 			tcpa_seq_le(p->ack, q->nxt))) {
 		struct tcpa_anom_half *hq = &x->h[!side];
 
-		/* It acknowledges the peer's small segment in time: no Nagle stall. */
+		/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */
 		if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
-			if (now_us - hq->small_us >= c->nagle_us)
-				goto slow;
+			if (p->payload_len == 0 && now_us - hq->small_us >= c->nagle_us &&
+					s->win != 0) {
+				x->hflags[!side] |= TCPA_AH_LATE;
+				hq->small_us = now_us;
+			}
 			hq->small_end = 0;
 		}
 		if (p->payload_len == 0) {
@@ -238,17 +242,19 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 				return 0;
 			}
 		} else if (end != q->ack + q->win) {
+			uint32_t mss = x->mss[!side] != 0 ? x->mss[!side] : 536u;
+
 			x->dupacks[side] = 0;
 			hs->last_data_ms = now_ms;
-			if (hs->small_end == 0 && p->payload_len < (x->mss[!side] != 0 ?
-					x->mss[!side] : 536u)) {
-				hs->small_end = end;
-				hs->small_us = now_us;
+			if (p->payload_len < mss) {
+				nagle_rules(x, x, f, p, side, end, now_us, ev, &n);
+			} else {
+				x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 			}
-			return 0;
+			return n;
 		}
 	}
-slow:
+
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
 			x->mss[side] = p->mss;

@@ -31,6 +31,7 @@ enum gen_opts {
 	GEN_OPT_SYN_TS,         /* MSS, SACK_PERM, TS, NOP, WS: 20 bytes */
 	GEN_OPT_SYN_NOTS,       /* MSS, NOP, NOP, SACK_PERM, NOP, WS: 12 bytes */
 	GEN_OPT_TS,             /* NOP, NOP, TS: 12 bytes */
+	GEN_OPT_TS_SACK,        /* NOP, NOP, TS, NOP, NOP, SACK one block: 24 bytes */
 };
 
 /* One buffered pcap file. */
@@ -60,6 +61,8 @@ struct gen_seg {
 	uint32_t ack;
 	uint32_t tsval;
 	uint32_t tsecr;
+	uint32_t sack_lo;       /* GEN_OPT_TS_SACK: the block [sack_lo, sack_hi) */
+	uint32_t sack_hi;
 	uint32_t flow_label;    /* IPv6 only */
 	uint16_t sport;
 	uint16_t dport;

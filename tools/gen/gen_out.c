@@ -223,6 +223,10 @@ static const uint8_t opt_syn_nots[12] = {
 static const uint8_t opt_ts[12] = {
 	1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0,
 };
+static const uint8_t opt_ts_sack[24] = {
+	1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0,    /* SACK, one block */
+};
 
 static inline uint32_t
 put_tcp_opts(uint8_t *p, const struct gen_seg *s)
@@ -241,6 +245,13 @@ put_tcp_opts(uint8_t *p, const struct gen_seg *s)
 		put32(p + 4, s->tsval);
 		put32(p + 8, s->tsecr);
 		return sizeof(opt_ts);
+	case GEN_OPT_TS_SACK:
+		memcpy(p, opt_ts_sack, sizeof(opt_ts_sack));
+		put32(p + 4, s->tsval);
+		put32(p + 8, s->tsecr);
+		put32(p + 16, s->sack_lo);
+		put32(p + 20, s->sack_hi);
+		return sizeof(opt_ts_sack);
 	default:
 		return 0;
 	}

@@ -16,6 +16,16 @@
  * --split K writes K files, each connection going to the file of the core
  * the appliance would give it (the project's own flow hash and owner rule).
  *
+ * Impairments (--loss, --tap-loss, --dup, --reorder; lifecycle mode): a
+ * data segment drawn for one becomes a short scripted episode (the lost
+ * segment, the segments behind it, the receiver's SACK duplicate ACKs, the
+ * fast or RTO retransmission, the ACK that closes the hole). An observer
+ * fed every frame written counts the ANOMALIES.md flags the capture holds
+ * ("anomalies" in the truth): dup_ack, lost_segment and ack_unseen by their
+ * definitions, the resend kinds by construction (each checked against what
+ * the observer saw). Impairment draws use their own PRNG stream, so without
+ * these options (or with them all 0) the output is unchanged.
+ *
  * Scheduling: every connection in progress sits in a slot; a min-heap (a
  * radix heap) of (packet time << 24 | slot) picks the next segment, so
  * segments of all connections interleave in time order. When a
@@ -59,6 +69,12 @@
 #define SEG_PAYLOAD     (GEN_MSS - 12)    /* MSS less the timestamp option */
 #define BENCH_PAYLOAD   6u
 #define MAX_SPLIT       1024u
+#define RTO_NS          (220 * NS_PER_MS) /* RTO retransmission: past the 200 ms minimum RTO */
+#define PCT_ONE         1000u             /* impairment rates in thousandths of a percent */
+#define PCT_ALL         (100u * PCT_ONE)
+#define IMP_QMAX        12u               /* segments of one scripted episode */
+#define IMP_HOLES       4u                /* unseen ranges the observer remembers per side */
+#define OOO_UNKNOWN_US  3000u             /* reordering window without a handshake RTT */
 
 /* Fates a connection can have (--mix), in truth and --help order. */
 #define GEN_FATES(X) \
@@ -191,6 +207,94 @@ struct args {
 	int qinq_outer;         /* -1: none */
 	int qinq_inner;
 	int bench;
+	uint32_t imp_pct[4];    /* enum imp_kind, thousandths of a percent */
+	int imp_on;             /* an impairment option was given (even 0) */
+};
+
+/* Impairments, in --help and draw order. */
+enum imp_kind { IMP_LOSS, IMP_TAP, IMP_DUP, IMP_REORDER, IMP_NONE };
+static const char *const imp_opt[4] = { "loss", "tap_loss", "dup", "reorder" };
+
+/* ANOMALIES.md keys the truth counts ("Throughput and loss"), truth order. */
+#define GEN_ANOMS(X) \
+	X(retransmission) X(fast_retransmission) X(spurious_retransmission) \
+	X(out_of_order) X(lost_segment) X(ack_unseen) X(dup_ack) X(zero_window) \
+	X(zero_window_probe) X(window_full) X(keepalive) X(keepalive_ack) X(tuple_reuse)
+
+enum anom {
+#define X(n) AN_##n,
+	GEN_ANOMS(X)
+#undef X
+	AN_MAX,
+	AN_NONE = AN_MAX
+};
+
+/* Episodes applied, for the truth's "impairments". */
+#define GEN_APPLIED(X) \
+	X(loss_fast) X(loss_rto) X(tap_loss) X(dup) X(dup_spurious) X(reorder) \
+	X(skipped) X(syn_repeat)
+
+enum applied {
+#define X(n) AP_##n,
+	GEN_APPLIED(X)
+#undef X
+	AP_MAX
+};
+
+/* Script entry modes. */
+#define XM_FIXED  0x01          /* ipid, tsval, tsecr given (a replay, or reordered) */
+#define XM_HIDDEN 0x02          /* sent on the wire, missing from the capture */
+
+/*
+ * One segment of a scripted episode, or the extras of one segment
+ * (emit_seg). Resend class @p cls is what ANOMALIES.md calls it.
+ */
+struct imp_seg {
+	uint64_t at;            /* packet time */
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t sack_lo;       /* one SACK block when sack_lo != sack_hi */
+	uint32_t sack_hi;
+	uint32_t tsval;         /* XM_FIXED */
+	uint32_t tsecr;
+	uint16_t len;
+	uint16_t ipid;          /* XM_FIXED */
+	uint8_t side;
+	uint8_t flags;
+	uint8_t mode;           /* XM_* */
+	uint8_t cls;            /* enum anom: AN_NONE or the resend kind */
+};
+
+/* What the capture (the observer) holds of one side of a connection. */
+struct imp_obs {
+	uint32_t nxt;           /* end of the highest segment seen */
+	uint32_t ack;           /* ACK number of the last segment seen */
+	uint32_t judged;        /* the peer's ACKs up to here were judged (ack_unseen) */
+	uint32_t hole_lo[IMP_HOLES];    /* ranges below nxt never seen */
+	uint32_t hole_hi[IMP_HOLES];
+	uint64_t nxt_us;        /* capture time (us) nxt last moved */
+	uint64_t last_ns;       /* time of the last segment seen */
+	uint16_t win;           /* raw window of the last segment seen */
+	uint8_t dups;           /* duplicate ACKs in a row */
+	uint8_t nholes;
+	uint8_t seen;           /* a segment of this side was seen */
+	uint8_t had_ack;        /* the last one had ACK set */
+	uint8_t gap_pending;    /* a hidden segment not yet followed by a visible one */
+	uint8_t ws_m_set;
+	int8_t ws_dup;          /* Wireshark 4.0's dupacknum of this side's ACKs (-1: see below) */
+	uint32_t ws_m;          /* Wireshark 4.0's maxseqtobeacked of this side's data */
+};
+
+/* Per slot, in impairment mode only. */
+struct imp_conn {
+	struct imp_obs o[2];
+	uint64_t syn_us;        /* capture time (us) of the last SYN */
+	uint32_t rtt_us;        /* SYN to the ACK completing the handshake */
+	uint8_t syn_seen;
+	uint8_t rtt_known;
+	uint8_t qn;             /* scripted segments queued */
+	uint8_t qi;             /* next one to send */
+	struct imp_seg q[IMP_QMAX];
 };
 
 struct gen {
@@ -226,6 +330,15 @@ struct gen {
 	uint64_t t_first;
 	uint64_t t_last;
 	int any_pkt;
+	/* Impairments. */
+	uint64_t irng[4];       /* their own xoshiro256** stream */
+	struct imp_conn *imp;   /* per slot; NULL: no impairment option */
+	struct conn *slots;
+	uint32_t imp_total;     /* sum of the rates */
+	uint64_t anom[AN_MAX];
+	uint64_t applied[AP_MAX];
+	uint64_t imp_bad;       /* internal check failures (must stay 0) */
+	uint64_t ws_anom[AN_MAX]; /* what Wireshark 4.0 flags, where its rules differ */
 };
 
 /* ---- PRNG: xoshiro256**, seeded with splitmix64 ---- */
@@ -247,9 +360,8 @@ rotl(uint64_t x, int k)
 }
 
 static inline uint64_t
-rnd64(struct gen *g)
+xoshiro(uint64_t *s)
 {
-	uint64_t *s = g->rng;
 	uint64_t r = rotl(s[1] * 5, 7) * 9;
 	uint64_t t = s[1] << 17;
 
@@ -260,6 +372,12 @@ rnd64(struct gen *g)
 	s[2] ^= t;
 	s[3] = rotl(s[3], 45);
 	return r;
+}
+
+static inline uint64_t
+rnd64(struct gen *g)
+{
+	return xoshiro(g->rng);
 }
 
 static inline uint32_t
@@ -273,6 +391,19 @@ static inline uint32_t
 rnd_below(struct gen *g, uint32_t n)
 {
 	return (uint32_t)(((uint64_t)rnd32(g) * n) >> 32);
+}
+
+/* The impairments' stream. */
+static inline uint32_t
+irnd32(struct gen *g)
+{
+	return (uint32_t)(xoshiro(g->irng) >> 32);
+}
+
+static inline uint32_t
+irnd_below(struct gen *g, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)irnd32(g) * n) >> 32);
 }
 
 /* ---- command line ---- */
@@ -309,6 +440,39 @@ usage(FILE *fp)
 	fprintf(fp,
 		"      --midstream N      N more connections without their handshake: data\n"
 		"                         first, both ESTABLISHED, server = the lower port\n"
+		"\n"
+		"Impairments (lifecycle mode; PCT = percent of data segments, up to three\n"
+		"decimals, 100 in all at most; each data segment draws at most one, and is\n"
+		"left alone when it does not qualify: payload < 2 bytes, or a side of the\n"
+		"connection not seen yet, or as said below; see \"skipped\" in the truth):\n"
+		"      --loss PCT         lost on the wire after the tap (a tap at the sender):\n"
+		"                         the original is in the capture, then the rest of\n"
+		"                         the message up to 3 segments, one SACK ACK (ack =\n"
+		"                         the hole, block = what arrived above it) per segment\n"
+		"                         behind the hole, then the retransmission: with 3\n"
+		"                         segments behind it, ~1 gap after the 3rd ACK (fast:\n"
+		"                         >= 2 duplicate ACKs, well within 20 ms and 200 ms);\n"
+		"                         with fewer, %u ms after the original (RTO, never\n"
+		"                         fast). Then one ACK for all. Fast retransmissions\n"
+		"                         need messages of 4+ segments (--req/--resp > %u).\n"
+		"                         RTO waits are never shortened: with many\n"
+		"                         connections per --concurrent slot the capture\n"
+		"                         may outgrow ~25 s (a warning says so)\n"
+		"      --tap-loss PCT     the receiver got it, the capture did not: the\n"
+		"                         sender's next segment (any but RST) is a\n"
+		"                         lost_segment, the first ACK covering it an\n"
+		"                         ack_unseen (each only if that segment comes)\n"
+		"      --dup PCT          the frame written twice (same IP ID and TSval): right\n"
+		"                         after itself (a retransmission), or, for the last\n"
+		"                         segment of a flight, at random after the ACK that\n"
+		"                         covers it (a spurious_retransmission; the receiver's\n"
+		"                         D-SACK answer is left out: with no data outstanding\n"
+		"                         it is a dup_ack to Wireshark, not to ANOMALIES.md)\n"
+		"      --reorder PCT      the first two segments of a flight swapped, the\n"
+		"                         second well within the handshake RTT (3 ms without\n"
+		"                         one) and 1 ms: the first written is a lost_segment,\n"
+		"                         the second an out_of_order; then a SACK ACK and the\n"
+		"                         ACK for both. Needs messages of 2+ segments\n"
 		"\n"
 		"Benchmark mode:\n"
 		"      --bench            C (--concurrent) established connections, handshakes\n"
@@ -349,8 +513,38 @@ usage(FILE *fp)
 		"(count per reason), \"fates\", and \"endpoints\":\n"
 		"{\"ip:port\" | \"[ip6]:port\" | \"ip\": {\"role\", \"states\": {STATE: count}}}\n"
 		"with the live sockets each endpoint's kernel holds at capture end. CLOSED\n"
-		"sockets are not listed (as ss); endpoints with no live socket are left out.\n",
-		GEN_EPOCH_S);
+		"sockets are not listed (as ss); endpoints with no live socket are left out.\n"
+		"\n"
+		"With an impairment option (even 0) the truth also has \"impairments\": the\n"
+		"rates, the episodes applied (loss_fast, loss_rto, tap_loss, dup,\n"
+		"dup_spurious, reorder, skipped; syn_repeat: repeats of unanswered SYNs) and\n"
+		"check_failures (0: every impaired segment shows as the truth says), and\n"
+		"\"anomalies\": the whole capture's count of each ANOMALIES.md throughput and\n"
+		"loss key by its definition: retransmission, fast_retransmission,\n"
+		"spurious_retransmission, out_of_order, lost_segment (any segment but RST\n"
+		"starting past the highest seen: a pure ACK too), ack_unseen (an ACK whose\n"
+		"newly acknowledged range holds bytes never seen: once per missed range),\n"
+		"dup_ack; zero_window, zero_window_probe, window_full, keepalive,\n"
+		"keepalive_ack and tuple_reuse are never made (0).\n"
+		"Overlaps, as ANOMALIES.md counts them: each segment gets the one most\n"
+		"specific resend kind (spurious > fast > out_of_order > retransmission),\n"
+		"and a fast retransmission is also counted as a retransmission\n"
+		"(retransmission = plain + fast); a spurious retransmission and an\n"
+		"out_of_order segment are only that. An unanswered SYN's repeat is a\n"
+		"retransmission (tcpa also calls it syn_retransmit). \"anomalies_exclusive\"\n"
+		"is the same with one flag per segment (retransmission without the fast\n"
+		"ones), as Wireshark's dissector flags a frame.\n"
+		"Wireshark 4.0 (tshark) gives the same counts on these captures\n"
+		"(tests/integration/tshark_flags.py maps its flags to these keys) except\n"
+		"ack_unseen: it flags an ACK covering a missed segment, and again the next\n"
+		"ACK once the sender went on past the gap, but not a gap revealed by an ACK\n"
+		"while the sender's own ACK number stayed the same since the last flag;\n"
+		"\"wireshark_4_0\": {\"ack_unseen\"} is what it shows. Left out by\n"
+		"construction, as Wireshark and ANOMALIES.md would differ: 1-byte resends\n"
+		"(a keep-alive to Wireshark), a duplicate ACK that also reveals a missed\n"
+		"segment (Wireshark needs seq = the sender's next), the D-SACK answer to a\n"
+		"spurious copy (no data outstanding). docs/ACCURACY.md has the rest.\n",
+		(unsigned)(RTO_NS / NS_PER_MS), 3 * SEG_PAYLOAD, GEN_EPOCH_S);
 }
 
 static int
@@ -381,6 +575,32 @@ parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *
 	if (parse_u64(opt, s, min, max, &x) != 0)
 		return -EINVAL;
 	*v = (uint32_t)x;
+	return 0;
+}
+
+/* A percentage with up to three decimals, in thousandths of a percent. */
+static int
+parse_pct(const char *opt, const char *s, uint32_t *v)
+{
+	uint32_t x = 0, scale = PCT_ONE;
+	const char *p = s;
+	int digits = 0;
+
+	for (; *p >= '0' && *p <= '9' && x <= PCT_ALL; p++, digits++)
+		x = x * 10 + (uint32_t)(*p - '0');
+	x *= PCT_ONE;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && scale > 1; p++, digits++) {
+			scale /= 10;
+			x += (uint32_t)(*p - '0') * scale;
+		}
+	}
+	if (digits == 0 || *p != '\0' || x > PCT_ALL) {
+		fprintf(stderr, "tcpa-gen: %s: '%s' is not a percentage in 0..100 "
+			"(at most 3 decimals)\n", opt, s);
+		return -EINVAL;
+	}
+	*v = x;
 	return 0;
 }
 
@@ -440,6 +660,10 @@ enum {
 	OPT_HASH_SEED,
 	OPT_BENCH,
 	OPT_PACKETS,
+	OPT_LOSS,
+	OPT_TAP_LOSS,
+	OPT_DUP,
+	OPT_REORDER,
 };
 
 static const struct option long_opts[] = {
@@ -448,20 +672,24 @@ static const struct option long_opts[] = {
 	{ "concurrent", required_argument, NULL, OPT_CONCURRENT },
 	{ "conns",      required_argument, NULL, OPT_CONNS },
 	{ "data",       required_argument, NULL, OPT_DATA },
+	{ "dup",        required_argument, NULL, OPT_DUP },
 	{ "hash-seed",  required_argument, NULL, OPT_HASH_SEED },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "ipv6",       required_argument, NULL, OPT_IPV6 },
+	{ "loss",       required_argument, NULL, OPT_LOSS },
 	{ "malformed",  required_argument, NULL, OPT_MALFORMED },
 	{ "midstream",  required_argument, NULL, OPT_MIDSTREAM },
 	{ "mix",        required_argument, NULL, OPT_MIX },
 	{ "output",     required_argument, NULL, 'o' },
 	{ "packets",    required_argument, NULL, OPT_PACKETS },
 	{ "qinq",       required_argument, NULL, OPT_QINQ },
+	{ "reorder",    required_argument, NULL, OPT_REORDER },
 	{ "req",        required_argument, NULL, OPT_REQ },
 	{ "resp",       required_argument, NULL, OPT_RESP },
 	{ "seed",       required_argument, NULL, OPT_SEED },
 	{ "servers",    required_argument, NULL, OPT_SERVERS },
 	{ "split",      required_argument, NULL, OPT_SPLIT },
+	{ "tap-loss",   required_argument, NULL, OPT_TAP_LOSS },
 	{ "truth",      required_argument, NULL, OPT_TRUTH },
 	{ "vlan",       required_argument, NULL, OPT_VLAN },
 	{ NULL, 0, NULL, 0 },
@@ -579,6 +807,18 @@ parse_args(struct args *a, int argc, char **argv)
 		case OPT_PACKETS:
 			rc = parse_u64("--packets", optarg, 1, 1ULL << 40, &a->packets);
 			break;
+		case OPT_LOSS:
+		case OPT_TAP_LOSS:
+		case OPT_DUP:
+		case OPT_REORDER: {
+			static const char *const name[4] = {
+				"--loss", "--tap-loss", "--dup", "--reorder" };
+			unsigned k = (unsigned)(c - OPT_LOSS);
+
+			rc = parse_pct(name[k], optarg, &a->imp_pct[k]);
+			a->imp_on = 1;
+			break;
+		}
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -621,6 +861,23 @@ check_args(struct gen *g)
 			"%u clients x %u ports x %u servers give: raise --clients or --servers\n",
 			total, a->clients, PORT_COUNT, a->servers);
 		return -EINVAL;
+	}
+	if (a->imp_on) {
+		uint32_t sum = 0;
+
+		for (i = 0; i < 4; i++)
+			sum += a->imp_pct[i];
+		if (a->bench) {
+			fprintf(stderr, "tcpa-gen: --loss, --tap-loss, --dup and --reorder "
+				"apply to lifecycle mode, not --bench\n");
+			return -EINVAL;
+		}
+		if (sum > PCT_ALL) {
+			fprintf(stderr, "tcpa-gen: --loss, --tap-loss, --dup and --reorder add "
+				"up to more than 100%%\n");
+			return -EINVAL;
+		}
+		g->imp_total = sum;
 	}
 	if (a->bench && a->packets < 3 * a->concurrent) {
 		fprintf(stderr, "tcpa-gen: --packets %" PRIu64 " is less than the %" PRIu64
@@ -797,10 +1054,264 @@ malformed_due(struct gen *g, uint64_t t)
 		g->mal_next = UINT64_MAX;
 }
 
-/* One segment of @p c sent by @p side (0 client, 1 server) at @p t. */
+/* ---- the observer of impairment mode ---- */
+
+static inline int sq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int sq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int sq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline int sq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+static void
+obs_hole_del(struct imp_obs *o, unsigned i)
+{
+	o->nholes--;
+	o->hole_lo[i] = o->hole_lo[o->nholes];
+	o->hole_hi[i] = o->hole_hi[o->nholes];
+}
+
+/* Bytes [lo, hi) of this side were never seen. */
+static void
+obs_hole_add(struct gen *g, struct imp_obs *o, uint32_t lo, uint32_t hi)
+{
+	unsigned i = 0;
+
+	/* Holes the peer's ACKs have passed matter no more. */
+	while (i < o->nholes) {
+		if (sq_le(o->hole_hi[i], o->judged))
+			obs_hole_del(o, i);
+		else
+			i++;
+	}
+	if (o->nholes == IMP_HOLES) {
+		g->imp_bad++;
+		obs_hole_del(o, 0);
+	}
+	o->hole_lo[o->nholes] = lo;
+	o->hole_hi[o->nholes] = hi;
+	o->nholes++;
+}
+
+/* Bytes [lo, hi) of this side are seen now. */
+static void
+obs_fill(struct gen *g, struct imp_obs *o, uint32_t lo, uint32_t hi)
+{
+	unsigned i = 0;
+
+	while (i < o->nholes) {
+		uint32_t hl = o->hole_lo[i], hh = o->hole_hi[i];
+
+		if (sq_le(hi, hl) || sq_ge(lo, hh)) {
+			i++;
+		} else if (sq_le(lo, hl) && sq_ge(hi, hh)) {
+			obs_hole_del(o, i);
+		} else if (sq_le(lo, hl)) {
+			o->hole_lo[i++] = hi;
+		} else if (sq_ge(hi, hh)) {
+			o->hole_hi[i++] = lo;
+		} else {
+			o->hole_hi[i++] = lo;
+			obs_hole_add(g, o, hi, hh);
+		}
+	}
+}
+
+/* Does [lo, hi) hold a byte of this side never seen? */
+static int
+obs_unseen(const struct imp_obs *o, uint32_t lo, uint32_t hi)
+{
+	unsigned i;
+
+	if (sq_gt(hi, o->nxt))
+		return 1;
+	for (i = 0; i < o->nholes; i++)
+		if (sq_lt(lo, o->hole_hi[i]) && sq_gt(hi, o->hole_lo[i]))
+			return 1;
+	return 0;
+}
+
+/* Is [lo, hi) inside one hole? */
+static int
+obs_in_hole(const struct imp_obs *o, uint32_t lo, uint32_t hi)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nholes; i++)
+		if (sq_ge(lo, o->hole_lo[i]) && sq_le(hi, o->hole_hi[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * A resend the script calls @p cls: check that the capture shows it as
+ * ANOMALIES.md would classify it, count it, and count what Wireshark 4.0
+ * calls it.
+ */
+static void
+obs_resend(struct gen *g, const struct imp_conn *ic, const struct imp_obs *o,
+		const struct imp_obs *p, uint64_t t, uint32_t seq, uint32_t end, uint32_t plen,
+		unsigned cls)
+{
+	uint64_t us = t / 1000;
+	uint32_t win_us = ic->rtt_known ? ic->rtt_us : OOO_UNKNOWN_US;
+	int spurious = p->seen && p->had_ack && sq_le(end, p->ack);
+	int near = t - p->last_ns < 20 * NS_PER_MS;
+	int dupack_hole = p->dups >= 2 && p->ack == seq && near;
+	int reorder = us - o->nxt_us < win_us && o->nxt != end;
+	int ok;
+
+	/*
+	 * Wireshark 4.0: spurious (payload within the peer's last ACK), else
+	 * fast (the peer's duplicate ACK counter >= 2 as an unsigned number, so
+	 * the -1 of the ACK side below counts; the peer's ACK at this sequence;
+	 * within 20 ms of the peer's last segment), else out-of-order (within the first RTT or 3 ms
+	 * of the highest segment, not ending at it), else retransmission.
+	 */
+	if (plen > 0 && p->seen && p->ack != 0 && sq_le(seq + plen, p->ack))
+		g->ws_anom[AN_spurious_retransmission]++;
+	else if ((p->ws_dup >= 2 || p->ws_dup == -1) && p->ack == seq && near)
+		g->ws_anom[AN_fast_retransmission]++, g->ws_anom[AN_retransmission]++;
+	else if (us - o->nxt_us < win_us && o->nxt != seq + plen)
+		g->ws_anom[AN_out_of_order]++;
+	else
+		g->ws_anom[AN_retransmission]++;
+
+	switch (cls) {
+	case AN_spurious_retransmission:
+		ok = spurious;
+		break;
+	case AN_fast_retransmission:
+		ok = !spurious && dupack_hole && !obs_in_hole(o, seq, end);
+		g->anom[AN_retransmission]++;
+		break;
+	case AN_out_of_order:
+		ok = !spurious && !dupack_hole && reorder && obs_in_hole(o, seq, end) &&
+			2 * (us - o->nxt_us) < win_us;
+		break;
+	default:
+		ok = !spurious && !dupack_hole && !reorder && !obs_in_hole(o, seq, end);
+		break;
+	}
+	g->anom[cls]++;
+	if (!ok)
+		g->imp_bad++;
+}
+
+/* Every segment written, impairment mode: what the capture shows. */
+static void
+imp_observe(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags,
+		uint32_t seq, uint32_t ack, uint32_t plen, uint16_t win, unsigned cls)
+{
+	struct imp_conn *ic = &g->imp[c - g->slots];
+	struct imp_obs *o = &ic->o[side], *p = &ic->o[!side];
+	uint32_t seglen = plen + ((flags & TCPA_TCP_SYN) != 0) + ((flags & TCPA_TCP_FIN) != 0);
+	uint32_t end = seq + seglen;
+	int pure = plen == 0 && !(flags & (TCPA_TCP_SYN | TCPA_TCP_FIN | TCPA_TCP_RST));
+	int rst = (flags & TCPA_TCP_RST) != 0;
+
+	/* Wireshark 4.0: duplicate ACKs (no data outstanding needed) and its counter. */
+	if (o->seen) {
+		if (pure && win != 0 && win == o->win && seq == o->nxt && ack == o->ack) {
+			if (o->ws_dup == -1)
+				o->ws_dup = 1;
+			else if (o->ws_dup < 100)
+				o->ws_dup++;
+			g->ws_anom[AN_dup_ack]++;
+		}
+		if (ack != o->ack)
+			o->ws_dup = 0;
+	}
+
+	/* The handshake RTT (Wireshark's first RTT: last SYN to the next ACK). */
+	if ((flags & (TCPA_TCP_SYN | TCPA_TCP_ACK)) == TCPA_TCP_SYN) {
+		ic->syn_us = t / 1000;
+		ic->syn_seen = 1;
+	} else if ((flags & (TCPA_TCP_SYN | TCPA_TCP_ACK)) == TCPA_TCP_ACK && ic->syn_seen &&
+			!ic->rtt_known) {
+		ic->rtt_us = (uint32_t)(t / 1000 - ic->syn_us);
+		ic->rtt_known = 1;
+	}
+
+	/* Sequence side. */
+	if (!o->seen) {
+		if (cls != AN_NONE)
+			g->imp_bad++;
+		o->seen = 1;
+		o->nxt = end;
+		o->nxt_us = t / 1000;
+		o->judged = seq;
+	} else {
+		if (seglen > 0 && sq_lt(seq, o->nxt))
+			obs_resend(g, ic, o, p, t, seq, end, plen, cls);
+		else if (cls != AN_NONE)
+			g->imp_bad++;
+		if (!rst && sq_gt(seq, o->nxt)) {
+			g->anom[AN_lost_segment]++;
+			g->ws_anom[AN_lost_segment]++;
+			obs_hole_add(g, o, o->nxt, seq);
+		}
+		if (seglen > 0)
+			obs_fill(g, o, seq, end);
+		if (!rst && sq_gt(end, o->nxt)) {
+			o->nxt = end;
+			o->nxt_us = t / 1000;
+		}
+	}
+	if (!rst)
+		o->gap_pending = 0;
+	/* Wireshark 4.0: the highest in-order end, moved only by a segment starting there. */
+	if (!o->ws_m_set || seq == o->ws_m) {
+		o->ws_m = o->nxt;
+		o->ws_m_set = 1;
+	}
+
+	/*
+	 * ACK side. Wireshark 4.0.17 (fitted on these captures, frame by frame):
+	 * an ACK beyond the sender's highest in-order end M is flagged and M
+	 * moves to the sender's highest end when the sender already sent past
+	 * the gap; when it has not (the ACK reveals the gap), the ACK is flagged
+	 * only if the sender's duplicate ACK counter is 0, which is then set to
+	 * -1 until the sender's ACK number changes. So one missed segment can
+	 * give two flags (ACK, then the next ACK after the sender went on), and
+	 * a second gap revealed by an ACK while the sender's ACK number stayed
+	 * the same gives none. ANOMALIES.md counts one per unseen range.
+	 */
+	if ((flags & TCPA_TCP_ACK) && p->ws_m_set && sq_gt(ack, p->ws_m)) {
+		if (p->ws_m != p->nxt) {
+			g->ws_anom[AN_ack_unseen]++;
+			p->ws_m = p->nxt;
+		} else {
+			if (p->ws_dup == 0)
+				g->ws_anom[AN_ack_unseen]++;
+			p->ws_dup = -1;
+		}
+	}
+	if ((flags & TCPA_TCP_ACK) && p->seen && sq_gt(ack, p->judged)) {
+		if (obs_unseen(p, p->judged, ack))
+			g->anom[AN_ack_unseen]++;
+		p->judged = ack;
+	}
+	if (pure && (flags & TCPA_TCP_ACK) && o->had_ack && ack == o->ack && win == o->win &&
+			p->seen && sq_lt(ack, p->nxt)) {
+		g->anom[AN_dup_ack]++;
+		if (o->dups < UINT8_MAX)
+			o->dups++;
+	} else if (!o->had_ack || ack != o->ack) {
+		o->dups = 0;
+	}
+	o->ack = ack;
+	o->win = win;
+	o->had_ack = (flags & TCPA_TCP_ACK) != 0;
+	o->last_ns = t;
+}
+
+/*
+ * One segment of @p c sent by @p side (0 client, 1 server) at @p t; @p x
+ * (impairment mode only) adds a SACK block, fixed IP ID and timestamps, a
+ * hidden segment, or the resend class.
+ */
 static inline void
-emit(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags, uint32_t seq,
-		uint32_t ack, uint32_t plen, uint8_t opts, uint16_t win)
+emit_seg(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags, uint32_t seq,
+		uint32_t ack, uint32_t plen, uint8_t opts, uint16_t win, const struct imp_seg *x)
 {
 	struct gen_seg s;
 	int v6 = (c->flags & CF_V6) != 0;
@@ -820,16 +1331,43 @@ emit(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags, ui
 	s.payload_len = (uint16_t)plen;
 	s.opts = opts;
 	s.v6 = (uint8_t)v6;
-	s.ip_id = c->ipid[side]++;
+	s.sack_lo = 0;
+	s.sack_hi = 0;
 	s.flow_label = (c->tsbase[side] >> 7) & 0xfffff;
-	s.tsval = c->tsbase[side] + (uint32_t)(t / NS_PER_MS);
-	s.tsecr = (flags & TCPA_TCP_ACK) != 0 ? c->tslast[!side] : 0;
+	if (x != NULL && (x->mode & XM_FIXED)) {
+		s.ip_id = x->ipid;
+		s.tsval = x->tsval;
+		s.tsecr = x->tsecr;
+	} else {
+		s.ip_id = c->ipid[side]++;
+		s.tsval = c->tsbase[side] + (uint32_t)(t / NS_PER_MS);
+		s.tsecr = (flags & TCPA_TCP_ACK) != 0 ? c->tslast[!side] : 0;
+	}
+	if (x != NULL && x->sack_lo != x->sack_hi) {
+		s.opts = GEN_OPT_TS_SACK;
+		s.sack_lo = x->sack_lo;
+		s.sack_hi = x->sack_hi;
+	}
 	c->tslast[side] = s.tsval;
+	if (x != NULL && (x->mode & XM_HIDDEN)) {
+		g->imp[c - g->slots].o[side].gap_pending = 1;
+		return;
+	}
 	gen_out_tcp(&g->out[c->file], t, &g->l2, &s);
 	g->tcp_pkts++;
 	mark_time(g, t);
+	if (unlikely(g->imp != NULL))
+		imp_observe(g, c, t, side, flags, seq, ack, plen, win,
+			x != NULL ? x->cls : AN_NONE);
 	if (unlikely(g->tcp_pkts >= g->mal_next))
 		malformed_due(g, t);
+}
+
+static inline void
+emit(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags, uint32_t seq,
+		uint32_t ack, uint32_t plen, uint8_t opts, uint16_t win)
+{
+	emit_seg(g, c, t, side, flags, seq, ack, plen, opts, win, NULL);
 }
 
 static unsigned
@@ -956,6 +1494,8 @@ lc_start(struct gen *g, struct conn *c)
 	uint8_t fate = draw_fate(g);
 
 	conn_init(g, c, fate);
+	if (g->imp != NULL)
+		memset(&g->imp[c - g->slots], 0, sizeof(g->imp[0]));
 	c->exch = (uint16_t)g->a.data;
 	if (fate == FATE_midstream) {
 		if (c->exch == 0)
@@ -989,6 +1529,271 @@ lc_next_exchange(struct gen *g, struct conn *c)
 	}
 }
 
+/* The receiver acknowledged everything sent of the message: what comes next. */
+static void
+data_acked(struct gen *g, struct conn *c)
+{
+	unsigned d = (c->flags & CF_SRV_MSG) != 0;
+
+	c->unacked = 0;
+	if (c->left != 0) {
+		c->phase = PH_DATA;
+	} else if (d == 0) {
+		msg_begin(c, 1, g->a.resp);
+	} else {
+		c->exch--;
+		lc_next_exchange(g, c);
+	}
+}
+
+/* ---- impairment episodes ---- */
+
+/* The usual gap between two segments of a connection, from the impairments' stream. */
+static inline uint64_t
+imp_gap(struct gen *g)
+{
+	return (g->gap_ns * (512 + (irnd32(g) & 1023))) / 1024 + 1;
+}
+
+/* "Right after": a small fraction of the gap. */
+static inline uint64_t
+imp_soon(struct gen *g)
+{
+	return g->gap_ns / 8 + 1 + (irnd32(g) & 63);
+}
+
+static struct imp_seg *
+imp_push(struct imp_conn *ic, uint64_t at, unsigned side, uint8_t flags, uint32_t seq,
+		uint32_t ack, uint32_t len)
+{
+	struct imp_seg *x = &ic->q[ic->qn++];
+
+	memset(x, 0, sizeof(*x));
+	x->at = at;
+	x->side = (uint8_t)side;
+	x->flags = flags;
+	x->seq = seq;
+	x->ack = ack;
+	x->len = (uint16_t)len;
+	x->cls = AN_NONE;
+	return x;
+}
+
+/* Send the next scripted segment; @return ns until the connection's next one. */
+static uint64_t
+imp_script(struct gen *g, struct conn *c, struct imp_conn *ic, uint64_t t)
+{
+	const struct imp_seg *x = &ic->q[ic->qi++];
+
+	emit_seg(g, c, t, x->side, x->flags, x->seq, x->ack, x->len, GEN_OPT_TS, GEN_WIN, x);
+	if (ic->qi < ic->qn)
+		return ic->q[ic->qi].at > t ? ic->q[ic->qi].at - t : 1;
+	ic->qi = 0;
+	ic->qn = 0;
+	if (c->phase == PH_DONE)
+		return 0;
+	return imp_gap(g);
+}
+
+/*
+ * --loss: segment [s, s + n) is lost after the tap. The sender goes on with
+ * up to 3 more segments of the message, the receiver answers each with a
+ * SACK ACK for the hole; the retransmission is fast after 3 of them, else
+ * an RTO later. One ACK then covers everything.
+ */
+static uint64_t
+imp_loss(struct gen *g, struct conn *c, struct imp_conn *ic, uint64_t t)
+{
+	const uint8_t A = TCPA_TCP_ACK;
+	unsigned d = (c->flags & CF_SRV_MSG) != 0, r = !d;
+	uint32_t s = c->nxt[d], left = c->left, n = left < SEG_PAYLOAD ? left : SEG_PAYLOAD;
+	uint32_t pos = s, rseq = c->nxt[r];
+	uint8_t fl0 = left == n ? (TCPA_TCP_PSH | A) : A;
+	unsigned k, j;
+	uint64_t at = t;
+	struct imp_seg *x;
+
+	for (k = 0; left != 0 && k < 4; k++) {
+		uint32_t m = left < SEG_PAYLOAD ? left : SEG_PAYLOAD;
+
+		left -= m;
+		if (k != 0)
+			at += imp_gap(g);
+		imp_push(ic, at, d, left == 0 ? (TCPA_TCP_PSH | A) : A, pos, rseq, m);
+		pos += m;
+	}
+	k--;    /* segments behind the lost one */
+	for (j = 1; j <= k; j++) {
+		at += imp_gap(g);
+		x = imp_push(ic, at, r, A, rseq, s, 0);
+		x->sack_lo = s + n;
+		x->sack_hi = ic->q[j].seq + ic->q[j].len;
+	}
+	if (k == 3) {
+		at += imp_gap(g);
+		g->applied[AP_loss_fast]++;
+	} else {
+		at += imp_gap(g);
+		if (at < t + RTO_NS)
+			at = t + RTO_NS;
+		g->applied[AP_loss_rto]++;
+	}
+	x = imp_push(ic, at, d, fl0, s, rseq, n);
+	x->cls = k == 3 ? AN_fast_retransmission : AN_retransmission;
+	at += imp_gap(g);
+	imp_push(ic, at, r, A, rseq, pos, 0);
+
+	c->left = left;
+	c->nxt[d] = pos;
+	data_acked(g, c);
+	return imp_script(g, c, ic, t);
+}
+
+/*
+ * --reorder: the flight's two segments reach the tap swapped, the first
+ * (sent first: lower IP ID, same TSval) @p dt after the second; the
+ * receiver SACKs the second and then ACKs both.
+ */
+static uint64_t
+imp_reorder(struct gen *g, struct conn *c, struct imp_conn *ic, uint64_t t, uint64_t dt)
+{
+	const uint8_t A = TCPA_TCP_ACK;
+	unsigned d = (c->flags & CF_SRV_MSG) != 0, r = !d;
+	uint32_t s = c->nxt[d], n1 = SEG_PAYLOAD, n2, rseq = c->nxt[r];
+	uint32_t tsval = c->tsbase[d] + (uint32_t)(t / NS_PER_MS), tsecr = c->tslast[r];
+	uint16_t id = c->ipid[d];
+	uint64_t at = t;
+	struct imp_seg *x;
+
+	c->left -= n1;
+	n2 = c->left < SEG_PAYLOAD ? c->left : SEG_PAYLOAD;
+	c->left -= n2;
+	c->ipid[d] = (uint16_t)(id + 2);
+	x = imp_push(ic, at, d, c->left == 0 ? (TCPA_TCP_PSH | A) : A, s + n1, rseq, n2);
+	x->mode = XM_FIXED;
+	x->ipid = (uint16_t)(id + 1);
+	x->tsval = tsval;
+	x->tsecr = tsecr;
+	at += dt;
+	x = imp_push(ic, at, d, A, s, rseq, n1);
+	x->mode = XM_FIXED;
+	x->ipid = id;
+	x->tsval = tsval;
+	x->tsecr = tsecr;
+	x->cls = AN_out_of_order;
+	at += imp_gap(g);
+	x = imp_push(ic, at, r, A, rseq, s, 0);
+	x->sack_lo = s + n1;
+	x->sack_hi = s + n1 + n2;
+	at += imp_gap(g);
+	imp_push(ic, at, r, A, rseq, s + n1 + n2, 0);
+	g->applied[AP_reorder]++;
+
+	c->nxt[d] = s + n1 + n2;
+	data_acked(g, c);
+	return imp_script(g, c, ic, t);
+}
+
+/* The gap a reordered pair may have: well within the RTT. 0: none fits. */
+static uint64_t
+imp_reorder_dt(struct gen *g, const struct imp_conn *ic, uint64_t t)
+{
+	uint32_t win_us = ic->rtt_known ? ic->rtt_us : OOO_UNKNOWN_US;
+	uint64_t dt = g->gap_ns / 4 + 1;
+
+	if (dt > NS_PER_MS)
+		dt = NS_PER_MS;
+	if (2 * ((t + dt) / 1000 - t / 1000) < win_us)
+		return dt;
+	if (2 * ((t + 1) / 1000 - t / 1000) < win_us)
+		return 1;
+	return 0;
+}
+
+/* PH_DATA in impairment mode: the next data segment, impaired or not. */
+static uint64_t
+imp_data(struct gen *g, struct conn *c, uint64_t t)
+{
+	const uint8_t A = TCPA_TCP_ACK;
+	struct imp_conn *ic = &g->imp[c - g->slots];
+	unsigned d = (c->flags & CF_SRV_MSG) != 0, r = !d;
+	uint32_t n = c->left < SEG_PAYLOAD ? c->left : SEG_PAYLOAD;
+	uint32_t rest = c->left - n, s = c->nxt[d];
+	unsigned kind = IMP_NONE, i;
+	uint64_t dt = 0;
+	struct imp_seg x;
+
+	if (g->imp_total != 0) {
+		uint32_t v = irnd_below(g, PCT_ALL);
+
+		for (i = 0; i < 4; i++) {
+			if (v < g->a.imp_pct[i]) {
+				kind = i;
+				break;
+			}
+			v -= g->a.imp_pct[i];
+		}
+	}
+	if (kind != IMP_NONE) {
+		int ok = n >= 2 && ic->o[0].seen && ic->o[1].seen;
+
+		/* The receiver's duplicate ACKs must not be the segment revealing its gap. */
+		if ((kind == IMP_LOSS || kind == IMP_REORDER) && ic->o[r].gap_pending)
+			ok = 0;
+		if (kind == IMP_REORDER) {
+			ok = ok && c->unacked == 0 && n == SEG_PAYLOAD && rest >= 2;
+			if (ok)
+				dt = imp_reorder_dt(g, ic, t);
+			ok = ok && dt != 0;
+		}
+		if (!ok) {
+			g->applied[AP_skipped]++;
+			kind = IMP_NONE;
+		}
+	}
+	if (kind == IMP_LOSS)
+		return imp_loss(g, c, ic, t);
+	if (kind == IMP_REORDER)
+		return imp_reorder(g, c, ic, t, dt);
+
+	memset(&x, 0, sizeof(x));
+	x.cls = AN_NONE;
+	if (kind == IMP_TAP) {
+		x.mode = XM_HIDDEN;
+		g->applied[AP_tap_loss]++;
+	}
+	c->left = rest;
+	emit_seg(g, c, t, d, rest == 0 ? (TCPA_TCP_PSH | A) : A, s, c->nxt[r], n, GEN_OPT_TS,
+		GEN_WIN, &x);
+	c->nxt[d] += n;
+	if (c->left == 0 || ++c->unacked == 2)
+		c->phase = PH_DATA_ACK;
+	if (kind == IMP_DUP) {
+		/* The same frame again: right after itself, or after the ACK covering it. */
+		uint64_t at = t;
+		struct imp_seg *y;
+
+		if (c->phase == PH_DATA_ACK && (irnd32(g) & 1) != 0) {
+			at += imp_gap(g);
+			imp_push(ic, at, r, A, c->nxt[r], c->nxt[d], 0);
+			data_acked(g, c);
+			g->applied[AP_dup_spurious]++;
+		} else {
+			g->applied[AP_dup]++;
+		}
+		at += imp_soon(g);
+		y = imp_push(ic, at, d, rest == 0 ? (TCPA_TCP_PSH | A) : A, s, c->nxt[r], n);
+		y->mode = XM_FIXED;
+		y->ipid = (uint16_t)(c->ipid[d] - 1);
+		y->tsval = c->tslast[d];
+		y->tsecr = c->tslast[r];
+		y->cls = ic->qn == 2 ? AN_spurious_retransmission : AN_retransmission;
+		return ic->q[0].at - t;
+	}
+	/* As lc_step: the main stream's jitter, so that rates of 0 change nothing. */
+	return (g->gap_ns * (512 + (rnd32(g) & 1023))) / 1024 + 1;
+}
+
 /*
  * Send the next segment of @p c at @p t.
  * @return ns until its next segment, or 0 when its story is over.
@@ -1001,6 +1806,24 @@ lc_step(struct gen *g, struct conn *c, uint64_t t)
 	unsigned d = (c->flags & CF_SRV_MSG) != 0; /* the side sending data */
 	uint32_t n;
 
+	if (unlikely(g->imp != NULL)) {
+		struct imp_conn *ic = &g->imp[c - g->slots];
+
+		if (ic->qi < ic->qn)
+			return imp_script(g, c, ic, t);
+		if (c->phase == PH_DATA)
+			return imp_data(g, c, t);
+		if (c->phase == PH_SYN_RTX) {
+			struct imp_seg x;
+
+			memset(&x, 0, sizeof(x));
+			x.cls = AN_retransmission;
+			g->applied[AP_syn_repeat]++;
+			emit_seg(g, c, t, 0, TCPA_TCP_SYN, c->nxt[0] - 1, 0, 0, GEN_OPT_SYN_TS,
+				GEN_SYN_WIN, &x);
+			return 0;
+		}
+	}
 	switch (c->phase) {
 	case PH_SYN:
 		emit(g, c, t, 0, TCPA_TCP_SYN, c->nxt[0], 0, 0, GEN_OPT_SYN_TS, GEN_SYN_WIN);
@@ -1043,15 +1866,7 @@ lc_step(struct gen *g, struct conn *c, uint64_t t)
 		break;
 	case PH_DATA_ACK:
 		emit(g, c, t, !d, A, c->nxt[!d], c->nxt[d], 0, GEN_OPT_TS, GEN_WIN);
-		c->unacked = 0;
-		if (c->left != 0) {
-			c->phase = PH_DATA;
-		} else if (d == 0) {
-			msg_begin(c, 1, g->a.resp);
-		} else {
-			c->exch--;
-			lc_next_exchange(g, c);
-		}
+		data_acked(g, c);
 		break;
 	case PH_FIN1:
 		emit(g, c, t, a, TCPA_TCP_FIN | A, c->nxt[a], c->nxt[!a], 0, GEN_OPT_TS, GEN_WIN);
@@ -1129,7 +1944,7 @@ lc_timing(struct gen *g, uint64_t total, uint64_t nslots)
 	typedef unsigned __int128 u128;
 	const struct args *a = &g->a;
 	u128 wsum = 0, pkts_all, unans = 0;
-	uint64_t pkts_m, life, rtx, rtx_share, gap;
+	uint64_t pkts_m, life, rtx, rtx_share, rto_share = 0, gap;
 	unsigned i;
 
 	/* Expected segments in all, and connections with an unanswered SYN. */
@@ -1150,7 +1965,16 @@ lc_timing(struct gen *g, uint64_t total, uint64_t nslots)
 	if (unans * rtx / total > life / 2)
 		rtx = (uint64_t)((u128)life * total / (2 * unans));
 	rtx_share = (uint64_t)(unans * rtx / total);
-	gap = (uint64_t)((u128)(life - rtx_share) * 1000 / (pkts_m + 500));
+	if (a->imp_pct[IMP_LOSS] != 0) {
+		/* At most one RTO wait per lost data segment: keep half the time for the rest. */
+		uint64_t segs = (uint64_t)a->data * ((a->req + SEG_PAYLOAD - 1) / SEG_PAYLOAD +
+			(a->resp + SEG_PAYLOAD - 1) / SEG_PAYLOAD);
+
+		rto_share = (uint64_t)((u128)segs * a->imp_pct[IMP_LOSS] * RTO_NS / PCT_ALL);
+		if (rto_share > (life - rtx_share) / 2)
+			rto_share = (life - rtx_share) / 2;
+	}
+	gap = (uint64_t)((u128)(life - rtx_share - rto_share) * 1000 / (pkts_m + 500));
 	if (gap > MAX_RTT_NS)
 		gap = MAX_RTT_NS;
 	g->gap_ns = gap != 0 ? gap : 1;
@@ -1159,7 +1983,7 @@ lc_timing(struct gen *g, uint64_t total, uint64_t nslots)
 	if (g->mal_every == 0)
 		g->mal_every = 1;
 	g->mal_next = g->mal_every;
-	return (uint64_t)((u128)pkts_m * g->gap_ns / 1000) + rtx_share;
+	return (uint64_t)((u128)pkts_m * g->gap_ns / 1000) + rtx_share + rto_share;
 }
 
 /*
@@ -1273,6 +2097,14 @@ run_lifecycle(struct gen *g)
 	slots = aligned_alloc(TCPA_CACHE_LINE, nslots * sizeof(*slots));
 	if (slots == NULL)
 		return -ENOMEM;
+	g->slots = slots;
+	if (g->a.imp_on) {
+		g->imp = calloc(nslots, sizeof(*g->imp));
+		if (g->imp == NULL) {
+			free(slots);
+			return -ENOMEM;
+		}
+	}
 	/* Stagger the first starts over one expected lifetime. */
 	for (s = 0; s < nslots && rc == 0; s++) {
 		lc_start(g, &slots[s]);
@@ -1303,6 +2135,9 @@ run_lifecycle(struct gen *g)
 		rc = rheap_push(&heap, (t + d) << SLOT_BITS | slot);
 	}
 	free(slots);
+	free(g->imp);
+	g->imp = NULL;
+	g->slots = NULL;
 	rheap_free(&heap);
 	if (rc != 0)
 		return rc;
@@ -1455,6 +2290,43 @@ truth_generator(FILE *fp, const struct gen *g)
 		(double)(g->t_last / 1000 - g->t_first / 1000) / 1e6);
 }
 
+static void
+truth_impairments(FILE *fp, const struct gen *g)
+{
+	static const char *const anom_name[AN_MAX] = {
+#define X(n) #n,
+		GEN_ANOMS(X)
+#undef X
+	};
+	static const char *const ap_name[AP_MAX] = {
+#define X(n) #n,
+		GEN_APPLIED(X)
+#undef X
+	};
+	unsigned i;
+
+	fprintf(fp, "  \"impairments\": {");
+	for (i = 0; i < 4; i++)
+		fprintf(fp, "\"%s\": %u.%03u, ", imp_opt[i], g->a.imp_pct[i] / PCT_ONE,
+			g->a.imp_pct[i] % PCT_ONE);
+	fprintf(fp, "\"rto_ms\": %u, \"applied\": {", (unsigned)(RTO_NS / NS_PER_MS));
+	for (i = 0; i < AP_MAX; i++)
+		fprintf(fp, "%s\"%s\": %" PRIu64, i != 0 ? ", " : "", ap_name[i], g->applied[i]);
+	fprintf(fp, "}, \"check_failures\": %" PRIu64 "},\n", g->imp_bad);
+	fprintf(fp, "  \"anomalies\": {");
+	for (i = 0; i < AN_MAX; i++)
+		fprintf(fp, "%s\"%s\": %" PRIu64, i != 0 ? ", " : "", anom_name[i], g->anom[i]);
+	fprintf(fp, "},\n  \"wireshark_4_0\": {");
+	for (i = 0; i < AN_MAX; i++)
+		fprintf(fp, "%s\"%s\": %" PRIu64, i != 0 ? ", " : "", anom_name[i], g->ws_anom[i]);
+	fprintf(fp, "},\n  \"anomalies_exclusive\": {");
+	for (i = 0; i < AN_MAX; i++)
+		fprintf(fp, "%s\"%s\": %" PRIu64, i != 0 ? ", " : "", anom_name[i],
+			i == AN_retransmission ? g->anom[i] - g->anom[AN_fast_retransmission] :
+			g->anom[i]);
+	fprintf(fp, "},\n");
+}
+
 static int
 truth_write(const struct gen *g)
 {
@@ -1485,6 +2357,8 @@ truth_write(const struct gen *g)
 	for (i = 0; i < FATE_MAX; i++)
 		fprintf(fp, "%s\"%s\": %" PRIu64, i != 0 ? ", " : "", fate_name[i], g->fates[i]);
 	fprintf(fp, "},\n");
+	if (g->a.imp_on)
+		truth_impairments(fp, g);
 	if (g->a.split != 0) {
 		fprintf(fp, "  \"split\": {\"files\": [");
 		for (i = 0; i < g->nout; i++) {
@@ -1561,6 +2435,9 @@ main(int argc, char **argv)
 	x = g->a.seed;
 	for (i = 0; i < 4; i++)
 		g->rng[i] = splitmix64(&x);
+	x = g->a.seed ^ 0x696d706169727321ULL;     /* the impairments' own stream */
+	for (i = 0; i < 4; i++)
+		g->irng[i] = splitmix64(&x);
 	if (g->a.vlan >= 0) {
 		g->l2.ntags = 1;
 		g->l2.tag[0] = (uint16_t)g->a.vlan;
@@ -1598,10 +2475,20 @@ main(int argc, char **argv)
 		"%" PRIu64 " flows, %.3f s of packet time\n",
 		frames, g->tcp_pkts, g->mal_done, g->flows,
 		(double)(g->t_last - g->t_first) / 1e9);
+	if (g->imp_bad != 0) {
+		fprintf(stderr, "tcpa-gen: internal error: %" PRIu64 " impaired segments do not "
+			"show in the capture as the truth says (check_failures)\n", g->imp_bad);
+		gen_free(g);
+		return 1;
+	}
 	if (g->t_last - g->t_first >= WARN_NS)
 		fprintf(stderr, "tcpa-gen: warning: capture lasts %.1f s: tcpa may expire "
 			"early handshakes (30 s) before its end\n",
 			(double)(g->t_last - g->t_first) / 1e9);
+	if (g->t_last - g->t_first >= WARN_NS && g->a.imp_pct[IMP_LOSS] != 0)
+		fprintf(stderr, "tcpa-gen: (--loss: each RTO retransmission waits %u ms and is "
+			"never shortened; raise --concurrent or lower --conns or --loss)\n",
+			(unsigned)(RTO_NS / NS_PER_MS));
 	gen_free(g);
 	return 0;
 }

@@ -71,8 +71,19 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << s->wscale : p->win;
 	int pure = p->payload_len == 0 && !(p->tcp_flags & (TCPA_TCP_FIN | TCPA_TCP_SYN));
 
-	if ((q->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->ack, q->nxt))
+	/*
+	 * An ACK for data the observer never saw: beyond all the peer sent,
+	 * or covering a gap the capture left in it (once per gap: after that
+	 * ACK the observer will never see that data).
+	 */
+	if ((q->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->ack, q->nxt) &&
+			(!(s->flags & TCPA_HALF_ACKED) || tcpa_seq_gt(p->ack, s->ack))) {
+		/* Counted when the ACK first moves past it, not on every repeat. */
 		emit(ev, n, TCPA_ANOM_ack_unseen, side);
+	} else if ((x->hflags[!side] & TCPA_AH_HOLE) && tcpa_seq_gt(p->ack, hq->hole_lo)) {
+		emit(ev, n, TCPA_ANOM_ack_unseen, side);
+		x->hflags[!side] &= (uint8_t)~TCPA_AH_HOLE;
+	}
 	/*
 	 * Not with a zero window (as Wireshark): the receiver answering
 	 * zero-window probes repeats its ACK while staying shut; those are no
@@ -288,15 +299,21 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 		emit(ev, &n, TCPA_ANOM_zero_window, side);
 	if (probe_rules(f, x, p, side, ev, &n))
 		return n;
+	/* A pure ACK starting past the next expected sequence: data escaped the capture. */
+	if (seglen == 0 && (s->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->seq, s->nxt))
+		emit(ev, &n, TCPA_ANOM_lost_segment, side);
 	if (seglen > 0 && (s->flags & TCPA_HALF_SEEN)) {
 		if (tcpa_seq_lt(p->seq, s->nxt)) {
 			resend_rules(c, f, x, p, side, end, now_us, ev, &n);
 		} else if (tcpa_seq_gt(p->seq, s->nxt)) {
 			emit(ev, &n, TCPA_ANOM_lost_segment, side);
-			hs->hole_lo = s->nxt;
-			hs->hole_hi = p->seq;
-			hs->hole_us = now_us;
-			x->hflags[side] |= TCPA_AH_HOLE;
+			/* A gap the receiver already acknowledged was counted as ack_unseen. */
+			if (!((q->flags & TCPA_HALF_ACKED) && tcpa_seq_ge(q->ack, p->seq))) {
+				hs->hole_lo = s->nxt;
+				hs->hole_hi = p->seq;
+				hs->hole_us = now_us;
+				x->hflags[side] |= TCPA_AH_HOLE;
+			}
 		}
 		int full = p->payload_len != 0 && (q->flags & TCPA_HALF_ACKED) && q->win != 0 &&
 			end - (fl & TCPA_TCP_FIN ? 1 : 0) == q->ack + q->win;

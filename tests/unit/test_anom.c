@@ -1460,8 +1460,9 @@ test_precedence(void)
 	c.nxt[CLI] += 1460;
 	seg(&c, CLI, F_A | F_P, 1460);
 	EXPECT(&c, A_LOST, CLI);
+	/* Its ACK covers the gap: data this observer never saw. */
 	seg(&c, SRV, F_A, 0);
-	EXPECT(&c);
+	EXPECT(&c, A_UNSEEN, SRV);
 	raw(&c, CLI, F_A | F_P, b, c.nxt[SRV], 1460);
 	EXPECT(&c, A_SPUR, CLI);
 

@@ -86,7 +86,8 @@ struct tcpa_anom_ext {
 	uint8_t dupacks[2];             /* consecutive duplicate ACKs sent by each side */
 	uint8_t hflags[2];              /* TCPA_AH_* */
 	uint8_t cflags;                 /* TCPA_AC_* */
-	uint8_t pad;
+	uint8_t sig4ms;                 /* when a receiver began signalling a hole
+					 * (first dup ACK or SACK), in 4 ms units mod 256 */
 	uint16_t rtt16;                 /* handshake RTT in 16 us units, 0 = unknown */
 	uint32_t born_us;               /* packet time of the first segment, us (wraps) */
 };

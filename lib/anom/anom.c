@@ -93,15 +93,19 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	if (pure && (s->flags & TCPA_HALF_ACKED) && p->ack == s->ack && win == s->win &&
 			win != 0 && (q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
 		emit(ev, n, TCPA_ANOM_dup_ack, side);
+		if (x->dupacks[side] == 0 && !(x->hflags[side] & TCPA_AH_SACK))
+			x->sig4ms = (uint8_t)(now_us / 4000);
 		if (x->dupacks[side] < UINT8_MAX)
 			x->dupacks[side]++;
 	} else if (!(s->flags & TCPA_HALF_ACKED) || p->ack != s->ack) {
 		x->dupacks[side] = 0;
 	}
 	/* SACK blocks above the ACK: the receiver is signalling holes. */
-	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN))
+	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN)) {
+		if (!(x->hflags[side] & TCPA_AH_SACK) && x->dupacks[side] == 0)
+			x->sig4ms = (uint8_t)(now_us / 4000);
 		x->hflags[side] |= TCPA_AH_SACK;
-	else
+	} else
 		x->hflags[side] &= (uint8_t)~TCPA_AH_SACK;
 	if (pure && (x->hflags[!side] & TCPA_AH_KA)) {
 		emit(ev, n, TCPA_ANOM_keepalive_ack, side);
@@ -172,8 +176,10 @@ resend_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 
 	if ((q->flags & TCPA_HALF_ACKED) && tcpa_seq_le(end, q->ack)) {
 		emit(ev, n, TCPA_ANOM_spurious_retransmission, side);
-	} else if ((x->dupacks[!side] >= 2 && q->ack == p->seq) ||
-			((x->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) {
+	} else if (((x->dupacks[!side] >= 2 && q->ack == p->seq) ||
+			((x->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) &&
+			/* sooner than the minimum RTO after the hole was signalled */
+			(uint8_t)(now_us / 4000 - x->sig4ms) * 4000u < c->min_rto_us) {
 		/* The receiver is signalling exactly this hole. */
 		emit(ev, n, TCPA_ANOM_fast_retransmission, side);
 		emit(ev, n, TCPA_ANOM_retransmission, side);

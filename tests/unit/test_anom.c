@@ -650,6 +650,34 @@ test_fast_retransmission(void)
 }
 
 /* A gap the observer saw (lost_segment), filled soon (reordering) or late (resend). */
+/*
+ * A resend of the signalled hole after the minimum RTO (200 ms) is the
+ * retransmission timer's, not loss recovery's: plain retransmission.
+ */
+static void
+test_rto_not_fast(void)
+{
+	struct conn c;
+	uint32_t a, ack;
+
+	conn_init(&c, 1000, 5000);
+	handshake(&c, 10000);
+	a = c.nxt[CLI];
+	ack = c.nxt[CLI];
+	for (unsigned i = 0; i < 3; i++) {
+		seg(&c, CLI, F_A | F_P, 1460);
+		EXPECT(&c);
+	}
+	wait_ms(&c, 1);
+	seg_ack(&c, SRV, F_A, 0, ack);
+	EXPECT(&c, A_DUP, SRV);
+	seg_ack(&c, SRV, F_A, 0, ack);
+	EXPECT(&c, A_DUP, SRV);
+	wait_ms(&c, 300);
+	raw(&c, CLI, F_A | F_P, a, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+}
+
 static void
 test_out_of_order(void)
 {
@@ -1502,6 +1530,7 @@ main(void)
 	RUN(test_syn_retransmission);
 	RUN(test_spurious);
 	RUN(test_fast_retransmission);
+	RUN(test_rto_not_fast);
 	RUN(test_out_of_order);
 	RUN(test_ack_unseen);
 	RUN(test_dup_ack);

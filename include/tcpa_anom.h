@@ -14,6 +14,7 @@
 
 #include "tcpa_flow.h"
 #include "tcpa_pkt.h"
+#include "tcpa_tcp.h"
 
 #define TCPA_ANOMALIES(X) \
 	X(close_wait_stuck,        'C', "in CLOSE_WAIT for close_wait_s without a FIN of its own: app never called close()") \
@@ -105,6 +106,70 @@ static inline struct tcpa_anom_ext *
 tcpa_anom_ext(struct tcpa_flow_ext *x)
 {
 	return (struct tcpa_anom_ext *)x;
+}
+
+/**
+ * Fast path of the rules, inline in the engine's loop: an in-order data
+ * segment or a fresh ACK between two ESTABLISHED ends, with nothing pending
+ * on either side (no probe awaiting its ACK, no gap, no SACK signalling, the
+ * windows open, nothing acknowledged beyond what was seen). Only Nagle's
+ * rule can fire there; otherwise only the bookkeeping moves.
+ * @return 1 if handled (*n anomalies in @p ev), 0: call tcpa_anom_segment().
+ */
+static inline int
+tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
+		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
+		struct tcpa_anom_ev *ev, unsigned *n)
+{
+	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
+	struct tcpa_anom_half *hs = &x->h[side], *hq = &x->h[!side];
+	uint32_t now_us, end, mss;
+
+	if (!((p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
+			s->state == TCPA_TCP_ST_ESTABLISHED && q->state == TCPA_TCP_ST_ESTABLISHED &&
+			((x->hflags[0] | x->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
+			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
+			tcpa_seq_le(p->ack, q->nxt)))
+		return 0;
+	now_us = (uint32_t)(p->ts / 1000);
+	/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */
+	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+		if (p->payload_len == 0 && now_us - hq->small_us >= c->nagle_us && s->win != 0) {
+			x->hflags[!side] |= TCPA_AH_LATE;
+			hq->small_us = now_us;
+		}
+		hq->small_end = 0;
+	}
+	if (p->payload_len == 0) {
+		if (p->ack == s->ack)
+			return 0;       /* a duplicate ACK, maybe */
+		x->dupacks[side] = 0;
+		return 1;
+	}
+	end = p->seq + p->payload_len;
+	if (end == q->ack + q->win)
+		return 0;               /* fills the window */
+	x->dupacks[side] = 0;
+	hs->last_data_ms = tcpa_ns_to_ms(p->ts);
+	mss = x->mss[!side] != 0 ? x->mss[!side] : 536u;
+	if (p->payload_len >= mss) {
+		x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+		return 1;
+	}
+	/* Nagle meeting delayed ACK: a small segment released by a late ACK. */
+	if ((x->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <=
+			(x->rtt16 != 0 ? (uint32_t)x->rtt16 * 16 + 1000 : 2000) &&
+			*n < TCPA_ANOM_SEG_MAX) {
+		ev[*n].anom = TCPA_ANOM_nagle_delay;
+		ev[*n].side = (uint8_t)side;
+		(*n)++;
+	}
+	x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+	if (hs->small_end == 0) {
+		hs->small_end = end;
+		hs->small_us = now_us;
+	}
+	return 1;
 }
 
 /**

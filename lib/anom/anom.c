@@ -230,48 +230,8 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	uint32_t seglen = p->payload_len + ((fl & TCPA_TCP_FIN) != 0), end = p->seq + seglen;
 	unsigned n = 0;
 
-	/*
-	 * Fast path: an in-order data segment or a fresh ACK between two
-	 * ESTABLISHED ends, with nothing pending on either side (no probe
-	 * awaiting its ACK, no gap, no Nagle suspicion, no small segment the
-	 * ACK acknowledges, the peer's window open: a byte at nxt into a zero
-	 * window is a probe). No rule can fire; only the bookkeeping moves.
-	 */
-	if (likely((fl & ~TCPA_TCP_PSH) == TCPA_TCP_ACK && s->state == TCPA_TCP_ST_ESTABLISHED &&
-			q->state == TCPA_TCP_ST_ESTABLISHED &&
-			((x->hflags[0] | x->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
-			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
-			tcpa_seq_le(p->ack, q->nxt))) {
-		struct tcpa_anom_half *hq = &x->h[!side];
-
-		/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */
-		if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
-			if (p->payload_len == 0 && now_us - hq->small_us >= c->nagle_us &&
-					s->win != 0) {
-				x->hflags[!side] |= TCPA_AH_LATE;
-				hq->small_us = now_us;
-			}
-			hq->small_end = 0;
-		}
-		if (p->payload_len == 0) {
-			if (p->ack != s->ack) {
-				x->dupacks[side] = 0;
-				return 0;
-			}
-		} else if (end != q->ack + q->win) {
-			uint32_t mss = x->mss[!side] != 0 ? x->mss[!side] : 536u;
-
-			x->dupacks[side] = 0;
-			hs->last_data_ms = now_ms;
-			if (p->payload_len < mss) {
-				nagle_rules(x, x, f, p, side, end, now_us, ev, &n);
-			} else {
-				x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
-			}
-			return n;
-		}
-	}
-
+	if (tcpa_anom_fast(c, f, x, p, side, ev, &n))
+		return n;
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
 			x->mss[side] = p->mss;

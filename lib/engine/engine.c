@@ -399,7 +399,9 @@ rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsi
 
 	if (unlikely(e->ac.off))
 		return;
-	n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
+	n = 0;
+	if (!tcpa_anom_fast(&e->ac, f, x, p, side, ev, &n))
+		n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned a = ev[i].anom, sd = ev[i].side;

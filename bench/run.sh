@@ -13,7 +13,10 @@
 #    copy of each frame into a fresh mbuf included; "busy" counts tcpa's own
 #    work per packet (parse, dispatch, state machine, counts, mbuf free).
 #  - engine: bench_engine, the same per-core work on frames in memory,
-#    without any driver.
+#    without any driver, state tracking only and with every anomaly rule.
+#    The dataplane runs with --rules 0: a capture replayed in a loop repeats
+#    old sequence numbers, which the rules would (rightly) flag as a storm
+#    of retransmissions; bench_engine replays as a continuing stream instead.
 #  - driver alone: the same replay with --rx-only (receive and free), the
 #    cost the harness itself puts on the RX core.
 #  - tshark -r and suricata -r on the 100k capture: packets / wall second.
@@ -60,8 +63,9 @@ for conns in 1000 100000 1000000; do
         "$TCPA" -l 0-1 "${huge[@]}" --no-pci --file-prefix "tcpa-bench$$" --log-level='*:warning' \
             --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --duration "$DURATION" --stats \
             --flows_per_core "$flows" --hash-seed 7 --mbufs $((pkts + 65536)) --mbuf-size 512 \
-            --json >"$OUT/report_${conns}_$rep.json" 2>"$OUT/stats_${conns}_$rep.txt"
-        "$ENGINE" "$cap" --seconds 5 --flows "$flows" >"$OUT/engine_${conns}_$rep.txt"
+            --rules 0 --json >"$OUT/report_${conns}_$rep.json" 2>"$OUT/stats_${conns}_$rep.txt"
+        "$ENGINE" "$cap" --seconds 5 --flows "$flows" --no-rules >"$OUT/engine_${conns}_$rep.txt"
+        "$ENGINE" "$cap" --seconds 5 --flows "$flows" >"$OUT/rules_${conns}_$rep.txt"
     done
     # The driver alone: receive and free, no analysis.
     "$TCPA" -l 0-1 "${huge[@]}" --no-pci --file-prefix "tcpa-bench$$" --log-level='*:warning' \
@@ -75,11 +79,12 @@ print(f"{n / float(sys.argv[2]) / 1e6:.1f}")
 PY
 )
     hz=$(sed -n 's/^tsc_hz \([0-9]*\)$/\1/p' "$OUT/stats_${conns}_1.txt")
-    read -r e2e_mpps e2e_cyc busy eng_mpps eng_cyc < <(python3 - "$OUT" "$conns" "$hz" <<'PY'
+    read -r e2e_mpps e2e_cyc busy eng_mpps eng_cyc rul_cyc < <(python3 - "$OUT" "$conns" "$hz" <<'PY'
 import json, re, statistics, sys
 out, conns, hz = sys.argv[1], sys.argv[2], float(sys.argv[3])
-e2e, busy, eng, engc = [], [], [], []
+e2e, busy, eng, engc, rul = [], [], [], [], []
 for rep in (1, 2, 3):
+    rul.append(float(re.search(r"Mpps, ([0-9.]+) cycles", open(f"{out}/rules_{conns}_{rep}.txt").read()).group(1)))
     t = json.load(open(f"{out}/report_{conns}_{rep}.json"))["totals"]
     e2e.append(t["packets"] / t["duration_s"] / 1e6)
     busy.append(float(re.search(r"([0-9.]+) cycles/packet busy",
@@ -89,10 +94,11 @@ for rep in (1, 2, 3):
     engc.append(float(m.group(2)))
 m = statistics.median(e2e)
 print(f"{m:.2f} {hz / (m * 1e6):.0f} {statistics.median(busy):.0f} "
-      f"{statistics.median(eng):.2f} {statistics.median(engc):.0f}")
+      f"{statistics.median(eng):.2f} {statistics.median(engc):.0f} {statistics.median(rul):.0f}")
 PY
 )
-    row "| $conns | $pkts | $e2e_mpps | $e2e_cyc | $busy | $drv_mpps | $eng_mpps | $eng_cyc |"
+    rul_pct=$(python3 -c "print(f'{($rul_cyc / $eng_cyc - 1) * 100:+.0f}%')")
+    row "| $conns | $pkts | $e2e_mpps | $e2e_cyc | $busy | $drv_mpps | $eng_mpps | $eng_cyc | $rul_cyc ($rul_pct) |"
 done
 
 # The oracles on the 100k capture, same file, same machine, same run.
@@ -118,8 +124,8 @@ tcpa100k=$(sed -n 's/^| 100000 | [0-9]* | \([0-9.]*\) |.*/\1/p' <(printf '%s\n' 
     echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, TSC ${hz:-?} Hz," \
         "kernel $(uname -r), DPDK $(pkg-config --modversion libdpdk), pages: ${huge[*]}"
     echo
-    echo "| connections | capture packets | end-to-end Mpps / RX core | end-to-end cycles/pkt | tcpa busy cycles/pkt | pcap driver alone Mpps | engine-only Mpps | engine-only cycles/pkt |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| connections | capture packets | end-to-end Mpps / RX core | end-to-end cycles/pkt | tcpa busy cycles/pkt | pcap driver alone Mpps | engine-only Mpps | engine-only cycles/pkt | engine with all rules, cycles/pkt |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${results[@]}"
     echo
     echo "Same 100k-connection capture ($n packets):"

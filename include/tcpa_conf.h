@@ -51,6 +51,8 @@
 	  "idle timeout of an open connection (includes CLOSE_WAIT and midstream)") \
 	X(timeout_closing_s,     240, 1, 86400, 1, \
 	  "idle timeout of a connection in its FIN exchange") \
+	X(rules,                 1, 0, 1, 1, \
+	  "1 = anomaly rules on; 0 = state tracking only (benchmarks of the state machine)") \
 	X(report_endpoints,      1000, 0, 1U << 24, 1, \
 	  "endpoints listed in the report, most severe first (0 = all)") \
 	X(event_rate,            100, 1, 1000000, 1, \

@@ -59,6 +59,7 @@ tcpa_anom_conf_of(const struct tcpa_conf *c, struct tcpa_anom_conf *a)
 	a->nagle_us = (uint32_t)(c->nagle_delay_ms * 1000);
 	a->min_rto_us = (uint32_t)(c->min_rto_ms * 1000);
 	a->reorder_us = (uint32_t)(c->reorder_ms * 1000);
+	a->off = c->rules == 0;
 }
 
 void

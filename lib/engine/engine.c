@@ -605,7 +605,8 @@ tcpa_engine_age(struct tcpa_engine *e, uint64_t now_ns)
 {
 	if (now_ns > e->now_ns)
 		e->now_ns = now_ns;
-	timers_run(e, TCPA_AGE_STEP);
+	if (likely(!e->ac.off))
+		timers_run(e, TCPA_AGE_STEP);
 	tcpa_flow_age_step(e->ft, tcpa_ns_to_ms(e->now_ns), TCPA_AGE_STEP);
 }
 

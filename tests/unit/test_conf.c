@@ -92,6 +92,7 @@ conf_other(struct tcpa_conf *c)
 		{ "timeout_established_s", "1000" },
 		{ "timeout_closing_s", "100" },
 		{ "report_endpoints", "0" },
+		{ "rules", "0" },
 		{ "event_rate", "7" },
 		{ "lcores", "1-3" },
 		{ "mgmt", "/tmp/tcpa-test.sock" },

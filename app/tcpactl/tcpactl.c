@@ -36,6 +36,8 @@
 
 #include <jansson.h>
 
+#include "tcpa_report.h"
+
 #ifndef TCPA_VERSION
 #define TCPA_VERSION "unknown"
 #endif
@@ -928,83 +930,6 @@ print_anomalies(FILE *out, const json_t *d)
 	}
 }
 
-static void
-print_nonzero(FILE *out, const char *title, const json_t *o)
-{
-	bool any = false;
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)o, k, v) {
-		if (json_integer_value(v) == 0)
-			continue;
-		fprintf(out, "%s%s %" JSON_INTEGER_FORMAT, any ? ", " : title, k,
-			json_integer_value(v));
-		any = true;
-	}
-	if (any)
-		fputc('\n', out);
-}
-
-/* The report as tcpa prints it at exit (lib/report's text rendering). */
-static void
-print_report(FILE *out, const json_t *r)
-{
-	const json_t *t = json_object_get(r, "totals");
-	const json_t *eps = json_object_get(r, "endpoints");
-	bool diag = false;
-	struct table tb;
-	size_t i, j;
-	json_t *e, *s;
-
-	fprintf(out, "tcpa report: %" JSON_INTEGER_FORMAT " packets (%" JSON_INTEGER_FORMAT
-		" TCP), %" JSON_INTEGER_FORMAT " connections seen, %" JSON_INTEGER_FORMAT
-		" tracked now, %.3f s of packet time\n", int_of(t, "packets"),
-		int_of(t, "tcp_packets"), int_of(t, "flows_seen"), int_of(t, "flows_active"),
-		json_number_value(json_object_get(t, "duration_s")));
-	json_array_foreach(eps, i, e) {
-		json_array_foreach(json_object_get(e, "diagnosis"), j, s) {
-			if (!diag)
-				fputs("\nDiagnosis (most severe first):\n", out);
-			diag = true;
-			fprintf(out, "  %s (%s): %s\n", str_of(e, "endpoint"), str_of(e, "role"),
-				json_string_value(s) != NULL ? json_string_value(s) : "");
-		}
-	}
-	if (!diag)
-		fputs("\nDiagnosis: nothing to report\n", out);
-	fputc('\n', out);
-	print_nonzero(out, "Anomalies: ", json_object_get(r, "anomalies"));
-	print_nonzero(out, "Malformed: ", json_object_get(r, "malformed"));
-	print_nonzero(out, "Capture: ", json_object_get(r, "capture"));
-	fputc('\n', out);
-	table_init(&tb, 4);
-	table_col(&tb, 0, "ENDPOINT", false);
-	table_col(&tb, 1, "ROLE", false);
-	table_col(&tb, 2, "CONNS", true);
-	table_col(&tb, 3, "STATES NOW", false);
-	json_array_foreach(eps, i, e) {
-		char **row = table_row(&tb);
-		const char *k;
-		json_t *v;
-		char *st = NULL;
-
-		ep_name(row, 0, e);
-		table_set(row, 1, "%s", str_of(e, "role"));
-		table_set(row, 2, "%" JSON_INTEGER_FORMAT, int_of(e, "connections"));
-		json_object_foreach(json_object_get(e, "states"), k, v) {
-			char *p;
-
-			if (asprintf(&p, "%s%s%s=%" JSON_INTEGER_FORMAT, st != NULL ? st : "",
-					st != NULL ? " " : "", k, json_integer_value(v)) < 0)
-				break;
-			free(st);
-			st = p;
-		}
-		row[3] = st != NULL ? st : strdup("-");
-	}
-	table_print(out, &tb);
-}
 
 static void print_json(FILE *out, const json_t *d, const json_t *only);
 
@@ -1021,7 +946,7 @@ render(FILE *out, const char *cmd, const json_t *d, const json_t *only)
 	else if (strcmp(cmd, "anomalies") == 0 && json_is_object(d))
 		print_anomalies(out, d);
 	else if (strcmp(cmd, "report") == 0 && json_is_object(d))
-		print_report(out, d);
+		tcpa_report_print_text(out, d);   /* as tcpa prints it at exit */
 	else if (strcmp(cmd, "help") == 0 && json_is_object(d))
 		print_help(out, d);
 	else if (json_is_object(d))

@@ -14,27 +14,8 @@
 
 #include "tcpa_tcp.h"
 
-static unsigned int n_pass;
-static unsigned int n_fail;
-static unsigned int cur_fail;
+#include "check.h"
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: %s: check failed: %s\n", \
-			__FILE__, __LINE__, __func__, #c); \
-		cur_fail++; \
-	} \
-} while (0)
-
-#define CHECK_EQ(a, b) do { \
-	unsigned long long a_ = (unsigned long long)(a); \
-	unsigned long long b_ = (unsigned long long)(b); \
-	if (a_ != b_) { \
-		fprintf(stderr, "%s:%d: %s: %s == %llu (0x%llx), expected %s == %llu (0x%llx)\n", \
-			__FILE__, __LINE__, __func__, #a, a_, a_, #b, b_, b_); \
-		cur_fail++; \
-	} \
-} while (0)
 
 /* Both endpoints' states, named. */
 #define CHECK_ST(c, cst, sst) do { \
@@ -56,17 +37,6 @@ static unsigned int cur_fail;
 		fprintf(stderr, "%s:%d: %s: result 0x%04x (masked 0x%04x), expected 0x%04x\n", \
 			__FILE__, __LINE__, __func__, (c)->r.what, g_, (unsigned)(want)); \
 		cur_fail++; \
-	} \
-} while (0)
-
-#define RUN(fn) do { \
-	cur_fail = 0; \
-	fn(); \
-	if (cur_fail == 0) { \
-		n_pass++; \
-	} else { \
-		n_fail++; \
-		fprintf(stderr, "FAIL %s (%u checks)\n", #fn, cur_fail); \
 	} \
 } while (0)
 

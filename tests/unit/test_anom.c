@@ -19,7 +19,6 @@
 
 #include "check.h"
 
-
 #define CLI 0
 #define SRV 1
 

@@ -15,7 +15,6 @@
 
 #include "check.h"
 
-
 static struct tcpa_hash_secret secret;
 
 static struct tcpa_ep_table *

@@ -17,7 +17,6 @@
 
 #include "check.h"
 
-
 #define F_S TCPA_TCP_SYN
 #define F_A TCPA_TCP_ACK
 #define F_F TCPA_TCP_FIN

@@ -17,7 +17,6 @@
 
 #include "check.h"
 
-
 /* ---- helpers ---- */
 
 static uint64_t rng_state = 0x853c49e6748fea9bULL;
@@ -522,7 +521,6 @@ test_full(void)
 		free(f);
 	}
 }
-
 
 /*
  * Real traffic is structured: few servers, sequential client ports, IPv4

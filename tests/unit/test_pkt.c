@@ -14,7 +14,6 @@
 
 #include "check.h"
 
-
 #define CHECK_V(got, want) do { \
 	enum tcpa_pkt_verdict g_ = (got); \
 	enum tcpa_pkt_verdict w_ = (want); \

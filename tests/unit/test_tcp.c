@@ -16,7 +16,6 @@
 
 #include "check.h"
 
-
 /* Both endpoints' states, named. */
 #define CHECK_ST(c, cst, sst) do { \
 	unsigned gc_ = st(c, CLI), gs_ = st(c, SRV); \

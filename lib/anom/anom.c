@@ -235,6 +235,8 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
 			x->mss[side] = p->mss;
+		if (!(fl & TCPA_TCP_RST) && p->win == 0)
+			emit(ev, &n, TCPA_ANOM_zero_window, side);
 		if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
 			x->born_us = now_us;
 		/*
@@ -261,7 +263,8 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	}
 	if (likely(fl & TCPA_TCP_ACK))
 		ack_rules(c, f, x, p, side, now_us, ev, &n);
-	if (p->win == 0 && !(fl & TCPA_TCP_FIN))
+	/* ANOMALIES.md excludes only RST (Wireshark also skips SYN and FIN). */
+	if (p->win == 0)
 		emit(ev, &n, TCPA_ANOM_zero_window, side);
 	if (probe_rules(f, x, p, side, ev, &n))
 		return n;

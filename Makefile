@@ -22,9 +22,17 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(TCPA) --pcap $(SAMPLE)
 
+ASAN ?= build-asan
+
 test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2; rc=$$?; \
 	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
+	@# lib/ again under AddressSanitizer and UBSan, asserts on, warnings as errors
+	[ -f $(ASAN)/build.ninja ] || meson setup $(ASAN) -Ddpdk=disabled -Ddebug_asserts=true \
+		-Db_sanitize=address,undefined -Dwerror=true --buildtype=debugoptimized
+	ninja -C $(ASAN)
+	meson test -C $(ASAN) --suite unit --suite fuzz --print-errorlogs; rc=$$?; \
+	python3 tests/summary.py $(ASAN)/meson-logs/testlog.json; exit $$rc
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
@@ -33,4 +41,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN)

@@ -126,15 +126,18 @@ struct flow_filter {
 	int port[2];            /* "sport"/"dport", -1 = any */
 	int any_port;           /* "port": either side, -1 = any */
 	int state;              /* either endpoint, -1 = any */
+	int anom;               /* a connection condition it showed, -1 = any */
 	size_t top;
 };
 
 struct flow_rec {
 	struct tcpa_flow f;
+	struct tcpa_anom_ext x;
 };
 
 struct flow_walk {
 	const struct flow_filter *flt;
+	struct tcpa_flow_table *ft;     /* the table being walked (for the rules' state) */
 	struct flow_rec *v;
 	size_t n, cap;
 };
@@ -179,6 +182,25 @@ flow_match(const struct tcpa_flow *f, const struct flow_filter *x)
 	return 1;
 }
 
+/* Did the connection show condition @a (one of the per-connection ones)? */
+static int
+flow_has(const struct tcpa_flow *f, const struct tcpa_anom_ext *x, unsigned a)
+{
+	switch (a) {
+	case TCPA_ANOM_close_wait_stuck:
+		return ((x->hflags[0] | x->hflags[1]) & TCPA_AH_CW_STUCK) != 0;
+	case TCPA_ANOM_idle_close:
+		return (x->cflags & TCPA_AC_IDLE) != 0;
+	case TCPA_ANOM_stale_reuse:
+		return (x->cflags & TCPA_AC_STALE) != 0;
+	case TCPA_ANOM_syn_unanswered:
+		return (x->cflags & TCPA_AC_SYN_DONE) &&
+			f->half[f->cli & 1].state == TCPA_TCP_ST_SYN_SENT;
+	default:
+		return 0;
+	}
+}
+
 static int
 flow_visit(void *arg, struct tcpa_flow *live)
 {
@@ -199,7 +221,11 @@ flow_visit(void *arg, struct tcpa_flow *live)
 		w->v = v;
 		w->cap = cap;
 	}
-	w->v[w->n++].f = f;
+	w->v[w->n].f = f;
+	memcpy(&w->v[w->n].x, tcpa_flow_ext(w->ft, live), sizeof(w->v[w->n].x));
+	if (w->flt->anom >= 0 && !flow_has(&w->v[w->n].f, &w->v[w->n].x, (unsigned)w->flt->anom))
+		return 0;
+	w->n++;
 	return 0;
 }
 
@@ -215,12 +241,12 @@ by_idle(const void *a, const void *b, void *arg)
 }
 
 static json_t *
-flow_json(const struct tcpa_flow *f, uint32_t now_ms)
+flow_json(const struct tcpa_flow *f, const struct tcpa_anom_ext *ext, uint32_t now_ms)
 {
 	unsigned cli = f->cli & 1, srv = !cli;
 	struct tcpa_ep_key k;
 	char c[80], s[80];
-	json_t *o = json_object();
+	json_t *o = json_object(), *an;
 
 	if (o == NULL)
 		return NULL;
@@ -244,6 +270,20 @@ flow_json(const struct tcpa_flow *f, uint32_t now_ms)
 		(json_int_t)f->half[srv].bytes));
 	json_object_set_new(o, "idle_s", json_real((double)(uint32_t)(now_ms - f->last_ms) / 1e3));
 	json_object_set_new(o, "midstream", json_boolean(f->flags & TCPA_FLOW_MIDSTREAM));
+	/*
+	 * The per-connection conditions this connection showed. Per-segment
+	 * counts are kept per endpoint, not per connection (docs/DESIGN.md).
+	 */
+	an = json_object();
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		if (flow_has(f, ext, a))
+			json_object_set_new(an, tcpa_anom_name(a), json_integer(1));
+	json_object_set_new(o, "anomalies", an);
+	/* Handshake RTT as the tap saw it (SYN to the ACK that completed it). */
+	if (ext->rtt16 != 0)
+		json_object_set_new(o, "rtt_ms", json_real((double)ext->rtt16 * 16 / 1e3));
+	else
+		json_object_set_new(o, "rtt_ms", json_null());
 	return o;
 }
 
@@ -305,9 +345,23 @@ flows_filter(const json_t *args, struct flow_filter *x, json_t **out)
 			(rc = get_state(args, &x->state, out)) != 0)
 		return rc;
 	x->top = top == 0 ? SIZE_MAX : (size_t)top;
-	if (json_object_get(args, "anomaly") != NULL)
-		return fail(out, -ENOTSUP, "%s", "per-flow anomalies are not recorded yet: use "
-			"'endpoints' with anomaly=NAME");
+	x->anom = -1;
+	if (json_object_get(args, "anomaly") != NULL) {
+		const json_t *an = json_object_get(args, "anomaly");
+		const char *name = json_is_string(an) ? json_string_value(an) : "?";
+		static const unsigned per_flow[] = {
+			TCPA_ANOM_close_wait_stuck, TCPA_ANOM_idle_close, TCPA_ANOM_stale_reuse,
+			TCPA_ANOM_syn_unanswered,
+		};
+
+		for (unsigned i = 0; i < TCPA_ARRAY_SIZE(per_flow); i++)
+			if (strcmp(name, tcpa_anom_name(per_flow[i])) == 0)
+				x->anom = (int)per_flow[i];
+		if (x->anom < 0)
+			return fail(out, -EINVAL, "flows are filtered by a connection condition "
+				"(close_wait_stuck, idle_close, stale_reuse, syn_unanswered), not '%s': "
+				"per-segment counts are kept per endpoint (use 'endpoints')", name);
+	}
 	return 0;
 }
 
@@ -326,13 +380,14 @@ flows_array(const struct flow_filter *x)
 
 		if (t > now_ns)
 			now_ns = t;
-		tcpa_flow_foreach(tcpa_engine_flows(tcpa_workers[i].eng), flow_visit, &w);
+		w.ft = tcpa_engine_flows(tcpa_workers[i].eng);
+		tcpa_flow_foreach(w.ft, flow_visit, &w);
 	}
 	now_ms = tcpa_ns_to_ms(now_ns);
 	if (w.n > 0)
 		qsort_r(w.v, w.n, sizeof(*w.v), by_idle, &now_ms);
 	for (size_t i = 0; i < w.n && i < x->top; i++)
-		json_array_append_new(a, flow_json(&w.v[i].f, now_ms));
+		json_array_append_new(a, flow_json(&w.v[i].f, &w.v[i].x, now_ms));
 	free(w.v);
 	return a;
 }
@@ -367,7 +422,7 @@ tcpa_ctl_build_report(int with_flows)
 		struct flow_filter x;
 
 		memset(&x, 0, sizeof(x));
-		x.port[0] = x.port[1] = x.any_port = x.state = -1;
+		x.port[0] = x.port[1] = x.any_port = x.state = x.anom = -1;
 		x.top = SIZE_MAX;
 		json_object_set_new(r, "flows", flows_array(&x));
 	}

@@ -31,8 +31,11 @@ int tcpa_ctl_anomalies(const json_t *args, json_t **out);
  * least one connection in it), "anomaly" (with a non-zero count),
  * "top" (at most N, most severe first) */
 int tcpa_ctl_endpoints(const json_t *args, json_t **out);
-/* array of flow records; filters: "ip", "port" (either side), "src", "dst",
- * "sport", "dport", "state" (either endpoint), "anomaly", "top" */
+/* array of flow records (4-tuple, both states, packets and bytes each way,
+ * idle time, handshake RTT, the per-connection conditions it showed);
+ * filters: "ip", "port" (either side), "src", "dst", "sport", "dport",
+ * "state" (either endpoint), "anomaly" (close_wait_stuck, idle_close,
+ * stale_reuse, syn_unanswered), "top" (longest idle first) */
 int tcpa_ctl_flows(const json_t *args, json_t **out);
 /* the whole report object */
 int tcpa_ctl_report(const json_t *args, json_t **out);

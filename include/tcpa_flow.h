@@ -300,6 +300,13 @@ unsigned tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned
 /** The analysis state of @p f (prefetched with the entry by lookups). */
 struct tcpa_flow_ext *tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f);
 
+/**
+ * The entry and extension arrays, for a caller that maps an entry to its
+ * extension on its hot path (ext[f - ent]) without a call per segment.
+ */
+void tcpa_flow_table_bases(struct tcpa_flow_table *t, struct tcpa_flow **ent,
+		struct tcpa_flow_ext **ext);
+
 /** Index of @p f in the table (>= 1), stable while the flow lives. */
 uint32_t tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f);
 

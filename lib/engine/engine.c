@@ -44,12 +44,21 @@ struct TCPA_CACHE_ALIGNED tcpa_engine {
 	struct tcpa_anom_conf ac;
 	struct fifo q[Q_MAX];
 	const struct tcpa_pkt *cur;     /* segment being analyzed, NULL in timers */
+	struct tcpa_flow *ent_base;     /* the table's arrays: ext of f = ext_base[f - ent_base] */
+	struct tcpa_flow_ext *ext_base;
 	/* Event queue: single producer (this core), single consumer (control). */
 	struct tcpa_event *ev;
 	uint32_t ev_mask;
 	uint32_t ev_tail;               /* written by this core */
 	TCPA_CACHE_ALIGNED uint32_t ev_head; /* written by the control core */
 };
+
+/* The rules' state of flow @f: indexing, not a call per segment. */
+static inline struct tcpa_anom_ext *
+ext_of(const struct tcpa_engine *e, const struct tcpa_flow *f)
+{
+	return tcpa_anom_ext(&e->ext_base[f - e->ent_base]);
+}
 
 static inline size_t
 align64(size_t x)
@@ -197,7 +206,7 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	struct tcpa_engine *e = ctx;
 	uint8_t st[2] = { f->half[0].state, f->half[1].state };
 
-	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	struct tcpa_anom_ext *x = ext_of(e, f);
 
 	for (unsigned sd = 0; sd < 2; sd++)
 		if ((x->hflags[sd] & TCPA_AH_CW_STUCK) && f->ep[sd] != 0)
@@ -236,7 +245,7 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 static void
 timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_tcp_result *r)
 {
-	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	struct tcpa_anom_ext *x = ext_of(e, f);
 	/*
 	 * The time of the segment that changed the state. e->now_ns moves
 	 * only at the end of a burst: it was 0 in the engine's first burst
@@ -281,7 +290,7 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 static void
 rules_restart(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side)
 {
-	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	struct tcpa_anom_ext *x = ext_of(e, f);
 	uint32_t now_us = (uint32_t)((e->cur != NULL ? e->cur->ts : e->now_ns) / 1000);
 	uint16_t mss = x->mss[side];
 
@@ -393,7 +402,7 @@ static inline void
 rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
 {
 	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
-	struct tcpa_anom_ext *x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	struct tcpa_anom_ext *x = ext_of(e, f);
 	uint32_t idle_ms = 0, win;
 	unsigned n;
 
@@ -533,7 +542,7 @@ check_syn(struct tcpa_engine *e, const struct tev *t, int end)
 		return 0;   /* not due */
 	if (f == NULL)
 		return 1;
-	x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	x = ext_of(e, f);
 	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && f->half[f->cli].spare == t->stamp &&
 			!(x->cflags & TCPA_AC_SYN_DONE)) {
 		x->cflags |= TCPA_AC_SYN_DONE;
@@ -551,7 +560,7 @@ check_one_sided(struct tcpa_engine *e, const struct tev *t)
 
 	if ((int32_t)(now_us - (t->stamp + e->ac.syn_timeout_ms * 1000)) < 0)
 		return 0;
-	if (f == NULL || tcpa_anom_ext(tcpa_flow_ext(e->ft, f))->born_us != t->stamp)
+	if (f == NULL || ext_of(e, f)->born_us != t->stamp)
 		return 1;
 	/* One direction only, and more than a SYN in it (that is syn_unanswered). */
 	seen = (f->half[0].flags & TCPA_HALF_SEEN ? 1 : 0) | (f->half[1].flags & TCPA_HALF_SEEN ? 2 : 0);
@@ -572,7 +581,7 @@ check_close_wait(struct tcpa_engine *e, const struct tev *t)
 		return 0;
 	if (f == NULL || f->half[sd].state != TCPA_TCP_ST_CLOSE_WAIT || f->half[sd].spare != t->stamp)
 		return 1;
-	x = tcpa_anom_ext(tcpa_flow_ext(e->ft, f));
+	x = ext_of(e, f);
 	if (!(x->hflags[sd] & TCPA_AH_CW_STUCK)) {
 		x->hflags[sd] |= TCPA_AH_CW_STUCK;
 		anom(e, f, sd, TCPA_ANOM_close_wait_stuck);
@@ -655,6 +664,7 @@ tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c)
 		p += align64((size_t)fifo_slots(c->flows) * sizeof(struct tev));
 	}
 	e->ac = c->anom;
+	tcpa_flow_table_bases(e->ft, &e->ent_base, &e->ext_base);
 	if (c->events != 0) {
 		e->ev = (struct tcpa_event *)p;
 		e->ev_mask = c->events - 1;

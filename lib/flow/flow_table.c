@@ -604,6 +604,13 @@ tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t, const uint32_t timeout_m
 		t->timeout_ms[c] = timeout_ms[c];
 }
 
+void
+tcpa_flow_table_bases(struct tcpa_flow_table *t, struct tcpa_flow **ent, struct tcpa_flow_ext **ext)
+{
+	*ent = t->ent;
+	*ext = t->ext;
+}
+
 struct tcpa_flow_ext *
 tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f)
 {

@@ -174,8 +174,9 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 
 /**
  * The per-segment rules of ANOMALIES.md for segment @p p from key side
- * @p side. Call BEFORE tcpa_tcp_input(): the rules compare the segment with
- * the state the flow had before it.
+ * @p side, when tcpa_anom_fast() declined it (it gives the same result on
+ * the segments the fast path takes). Call BEFORE tcpa_tcp_input(): the
+ * rules compare the segment with the state the flow had before it.
  * @param idle_ms set to the observed idle time when the result has idle_close
  * @return the number of anomalies written to @p ev (at most TCPA_ANOM_SEG_MAX).
  */

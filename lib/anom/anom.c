@@ -230,8 +230,6 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 	uint32_t seglen = p->payload_len + ((fl & TCPA_TCP_FIN) != 0), end = p->seq + seglen;
 	unsigned n = 0;
 
-	if (tcpa_anom_fast(c, f, x, p, side, ev, &n))
-		return n;
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
 			x->mss[side] = p->mss;

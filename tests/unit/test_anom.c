@@ -196,7 +196,11 @@ feed(struct conn *c, unsigned who, const struct tcpa_pkt *p)
 	CHECK_EQ(side, c->side[who]);
 	memset(c->ev, 0xee, sizeof(c->ev));
 	c->idle_ms = 0xdeadbeef;
-	c->nev = tcpa_anom_segment(&c->cf, &c->f, &c->x, p, (unsigned)side, c->ev, &c->idle_ms);
+	/* As the engine does: the inline fast path, else every rule. */
+	c->nev = 0;
+	if (!tcpa_anom_fast(&c->cf, &c->f, &c->x, p, (unsigned)side, c->ev, &c->nev))
+		c->nev = tcpa_anom_segment(&c->cf, &c->f, &c->x, p, (unsigned)side, c->ev,
+			&c->idle_ms);
 	CHECK(c->nev <= TCPA_ANOM_SEG_MAX);
 	tcpa_tcp_input(&c->f, p, (unsigned)side, &c->r);
 }

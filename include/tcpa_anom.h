@@ -131,9 +131,9 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
 			tcpa_seq_le(p->ack, q->nxt)))
 		return 0;
-	now_us = (uint32_t)(p->ts / 1000);
 	/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */
 	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+		now_us = (uint32_t)(p->ts / 1000);
 		if (p->payload_len == 0 && now_us - hq->small_us >= c->nagle_us && s->win != 0) {
 			x->hflags[!side] |= TCPA_AH_LATE;
 			hq->small_us = now_us;
@@ -157,6 +157,7 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 		return 1;
 	}
 	/* Nagle meeting delayed ACK: a small segment released by a late ACK. */
+	now_us = (uint32_t)(p->ts / 1000);
 	if ((x->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <=
 			(x->rtt16 != 0 ? (uint32_t)x->rtt16 * 16 + 1000 : 2000) &&
 			*n < TCPA_ANOM_SEG_MAX) {

@@ -13,6 +13,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tcpa_common.h"
 
@@ -69,6 +70,25 @@ const char *tcpa_pkt_verdict_help(enum tcpa_pkt_verdict v);
 struct tcpa_ip {
 	uint8_t b[16];
 };
+
+/** @p ip = the IPv4 address @p v4 (the 4 bytes as on the wire), IPv4-mapped. */
+static inline void
+tcpa_ip_set_v4(struct tcpa_ip *ip, const uint8_t v4[4])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memcpy(ip->b, prefix, sizeof(prefix));
+	memcpy(ip->b + sizeof(prefix), v4, 4);
+}
+
+/** Same, from a host-order address (10.0.0.1 = 0x0a000001). */
+static inline void
+tcpa_ip_set_v4h(struct tcpa_ip *ip, uint32_t a)
+{
+	const uint8_t v4[4] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
+
+	tcpa_ip_set_v4(ip, v4);
+}
 
 /**
  * One parsed TCP segment. 120 bytes, so it can travel between cores by value

@@ -91,7 +91,9 @@ void tcpa_tcp_flow_start(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned
 
 /**
  * Step both endpoints' state for one segment sent by key side @p side.
- * Updates sequence tracking, window and counters of the flow.
+ * Updates sequence tracking, window and counters of the flow. The hot path
+ * tries tcpa_tcp_predict() first and calls this only when it declines; on
+ * the segments prediction takes, this gives the same result.
  */
 void tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_tcp_result *r);

@@ -149,8 +149,7 @@ parse_ip(const char *s, struct tcpa_ip *ip)
 
 	memset(ip, 0, sizeof(*ip));
 	if (inet_pton(AF_INET, s, v4) == 1) {
-		ip->b[10] = ip->b[11] = 0xff;
-		memcpy(&ip->b[12], v4, 4);
+		tcpa_ip_set_v4(ip, v4);
 		return 0;
 	}
 	return inet_pton(AF_INET6, s, ip->b) == 1 ? 0 : -1;

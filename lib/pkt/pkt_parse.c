@@ -117,17 +117,6 @@ ld32(const uint8_t *b)
 	return be32toh(v);
 }
 
-static inline void
-set_v4mapped(struct tcpa_ip *a, const uint8_t *v4)
-{
-	static const uint8_t prefix[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-
-	memcpy(a->b, prefix, sizeof(prefix));
-	memcpy(a->b + sizeof(prefix), v4, 4);
-}
-
 /*
  * Walk one or two VLAN tags. On entry *type is a tag TPID and *off points at
  * the tag; on success both point past the last tag.
@@ -178,8 +167,8 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t *off, struct tcpa_pkt *p
 		return TCPA_PKT_ip_fragment;
 	if (unlikely(ip[9] != IP_PROTO_TCP))
 		return TCPA_PKT_not_tcp;
-	set_v4mapped(&p->src, ip + 12);
-	set_v4mapped(&p->dst, ip + 16);
+	tcpa_ip_set_v4(&p->src, ip + 12);
+	tcpa_ip_set_v4(&p->dst, ip + 16);
 	p->family = 4;
 	*off += ihl;
 	*l4len = tot - ihl;

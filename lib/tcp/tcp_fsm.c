@@ -390,8 +390,6 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 	r->old_state[0] = f->half[0].state;
 	r->old_state[1] = f->half[1].state;
 
-	if (likely(tcpa_tcp_predict(f, p, side)))
-		return;
 	/* tcpa_tcp.h promises this bit on a midstream flow's first segment. */
 	if (unlikely((f->flags & TCPA_FLOW_MIDSTREAM) &&
 			!((f->half[0].flags | f->half[1].flags) & TCPA_HALF_SEEN)))

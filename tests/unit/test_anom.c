@@ -76,25 +76,13 @@ struct conn {
 	struct tcpa_tcp_result r;
 };
 
-static void
-ip4(struct tcpa_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->b[10] = 0xff;
-	ip->b[11] = 0xff;
-	ip->b[12] = (uint8_t)(a >> 24);
-	ip->b[13] = (uint8_t)(a >> 16);
-	ip->b[14] = (uint8_t)(a >> 8);
-	ip->b[15] = (uint8_t)a;
-}
-
 /* Client 10.0.0.1:40000, server 10.0.0.2:80, MSS 1460 each, no scaling. */
 static void
 conn_init(struct conn *c, uint32_t cisn, uint32_t sisn)
 {
 	memset(c, 0, sizeof(*c));
-	ip4(&c->ip[CLI], 0x0a000001);
-	ip4(&c->ip[SRV], 0x0a000002);
+	tcpa_ip_set_v4h(&c->ip[CLI], 0x0a000001);
+	tcpa_ip_set_v4h(&c->ip[SRV], 0x0a000002);
 	c->port[CLI] = 40000;
 	c->port[SRV] = 80;
 	c->nxt[CLI] = cisn;

@@ -40,22 +40,10 @@ table_new(uint32_t cap, void **mem)
 }
 
 static void
-ip4(struct tcpa_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->b[10] = 0xff;
-	ip->b[11] = 0xff;
-	ip->b[12] = (uint8_t)(a >> 24);
-	ip->b[13] = (uint8_t)(a >> 16);
-	ip->b[14] = (uint8_t)(a >> 8);
-	ip->b[15] = (uint8_t)a;
-}
-
-static void
 key(struct tcpa_ep_key *k, uint32_t addr, uint16_t port, uint8_t role, uint32_t vlan)
 {
 	memset(k, 0, sizeof(*k));
-	ip4(&k->ip, addr);
+	tcpa_ip_set_v4h(&k->ip, addr);
 	k->port = port;
 	k->role = role;
 	k->vlan = vlan;
@@ -192,8 +180,8 @@ test_key_of(void)
 	struct tcpa_ep_key k;
 
 	memset(&f, 0, sizeof(f));
-	ip4(&f.key.ip[0], 0x0a000001);
-	ip4(&f.key.ip[1], 0x0a000002);
+	tcpa_ip_set_v4h(&f.key.ip[0], 0x0a000001);
+	tcpa_ip_set_v4h(&f.key.ip[1], 0x0a000002);
 	f.key.port[0] = 40000;
 	f.key.port[1] = 80;
 	f.key.vlan = 42;

@@ -134,23 +134,11 @@ struct conn {
 };
 
 static void
-ip4(struct tcpa_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->b[10] = 0xff;
-	ip->b[11] = 0xff;
-	ip->b[12] = (uint8_t)(a >> 24);
-	ip->b[13] = (uint8_t)(a >> 16);
-	ip->b[14] = (uint8_t)(a >> 8);
-	ip->b[15] = (uint8_t)a;
-}
-
-static void
 conn_init(struct conn *c, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport)
 {
 	memset(c, 0, sizeof(*c));
-	ip4(&c->ip[CLI], caddr);
-	ip4(&c->ip[SRV], saddr);
+	tcpa_ip_set_v4h(&c->ip[CLI], caddr);
+	tcpa_ip_set_v4h(&c->ip[SRV], saddr);
 	c->port[CLI] = cport;
 	c->port[SRV] = sport;
 	c->nxt[CLI] = 1000000 + cport * 7U;
@@ -242,7 +230,7 @@ ep_find(struct eng *x, uint32_t addr, uint16_t port, unsigned role)
 	struct tcpa_ep_key k;
 
 	memset(&k, 0, sizeof(k));
-	ip4(&k.ip, addr);
+	tcpa_ip_set_v4h(&k.ip, addr);
 	k.port = role == TCPA_EP_SERVER ? port : 0;
 	k.role = (uint8_t)role;
 	for (uint32_t i = 1; i <= tcpa_ep_slots(t); i++) {

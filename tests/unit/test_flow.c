@@ -32,18 +32,6 @@ rnd(void)
 }
 
 static void
-ip4(struct tcpa_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->b[10] = 0xff;
-	ip->b[11] = 0xff;
-	ip->b[12] = (uint8_t)(a >> 24);
-	ip->b[13] = (uint8_t)(a >> 16);
-	ip->b[14] = (uint8_t)(a >> 8);
-	ip->b[15] = (uint8_t)a;
-}
-
-static void
 ip6_rand(struct tcpa_ip *ip)
 {
 	uint64_t a = rnd(), b = rnd();
@@ -80,8 +68,8 @@ key_rand(struct tcpa_flow_key *k, uint32_t i)
 	struct tcpa_ip a, b;
 	struct tcpa_pkt p;
 
-	ip4(&a, 0x0a000000U | (i & 0xffffff));
-	ip4(&b, (uint32_t)rnd());
+	tcpa_ip_set_v4h(&a, 0x0a000000U | (i & 0xffffff));
+	tcpa_ip_set_v4h(&b, (uint32_t)rnd());
 	pkt_make(&p, &a, (uint16_t)(1024 + (rnd() % 60000)), &b, 80, 0);
 	tcpa_flow_key_make(&p, k);
 }
@@ -207,30 +195,30 @@ test_key_symmetry_v4(void)
 	struct tcpa_ip a, b;
 	struct tcpa_pkt p;
 
-	ip4(&a, 0x0a000001);
-	ip4(&b, 0xc0a801fe);
+	tcpa_ip_set_v4h(&a, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0xc0a801fe);
 	pkt_make(&p, &a, 40000, &b, 80, 0);
 	check_symmetry(&p);
 	pkt_make(&p, &b, 80, &a, 40000, 0);
 	check_symmetry(&p);
 	/* Addresses that differ only in the last byte, and only in the first. */
-	ip4(&a, 0x0a000001);
-	ip4(&b, 0x0a000002);
+	tcpa_ip_set_v4h(&a, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0x0a000002);
 	pkt_make(&p, &b, 1, &a, 65535, 0);
 	check_symmetry(&p);
-	ip4(&a, 0x01000000);
-	ip4(&b, 0xff000000);
+	tcpa_ip_set_v4h(&a, 0x01000000);
+	tcpa_ip_set_v4h(&b, 0xff000000);
 	pkt_make(&p, &b, 5, &a, 5, 0);
 	check_symmetry(&p);
 	/* Same address (loopback): the port decides. */
-	ip4(&a, 0x7f000001);
+	tcpa_ip_set_v4h(&a, 0x7f000001);
 	pkt_make(&p, &a, 5000, &a, 80, 0);
 	check_symmetry(&p);
 	pkt_make(&p, &a, 80, &a, 5000, 0);
 	check_symmetry(&p);
 	for (unsigned i = 0; i < 10000; i++) {
-		ip4(&a, (uint32_t)rnd());
-		ip4(&b, (uint32_t)rnd());
+		tcpa_ip_set_v4h(&a, (uint32_t)rnd());
+		tcpa_ip_set_v4h(&b, (uint32_t)rnd());
 		pkt_make(&p, &a, (uint16_t)rnd(), &b, (uint16_t)rnd(), 0);
 		check_symmetry(&p);
 	}
@@ -258,7 +246,7 @@ test_key_symmetry_v6(void)
 	}
 	/* A v6 address and a v4-mapped one in one flow. */
 	ip6_rand(&a);
-	ip4(&b, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0x0a000001);
 	pkt_make(&p, &a, 443, &b, 50000, 0);
 	check_symmetry(&p);
 }
@@ -270,8 +258,8 @@ test_key_vlan(void)
 	struct tcpa_ip a, b;
 	struct tcpa_pkt p;
 
-	ip4(&a, 0x0a000001);
-	ip4(&b, 0x0a000002);
+	tcpa_ip_set_v4h(&a, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0x0a000002);
 	pkt_make(&p, &a, 40000, &b, 80, 100);
 	check_symmetry(&p);
 	pkt_make(&p, &a, 40000, &b, 80, (200U << 12) | 300U);
@@ -336,8 +324,8 @@ test_owner_spread(void)
 		struct tcpa_ip a, b;
 		struct tcpa_pkt p;
 
-		ip4(&a, (uint32_t)rnd());
-		ip4(&b, (uint32_t)rnd());
+		tcpa_ip_set_v4h(&a, (uint32_t)rnd());
+		tcpa_ip_set_v4h(&b, (uint32_t)rnd());
 		pkt_make(&p, &a, (uint16_t)rnd(), &b, (uint16_t)rnd(), 0);
 		tcpa_flow_key_make(&p, &k);
 		h[i] = tcpa_flow_key_hash(&k, &secret);

@@ -68,18 +68,6 @@ struct conn {
 	struct tcpa_tcp_result r;
 };
 
-static void
-ip4(struct tcpa_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->b[10] = 0xff;
-	ip->b[11] = 0xff;
-	ip->b[12] = (uint8_t)(a >> 24);
-	ip->b[13] = (uint8_t)(a >> 16);
-	ip->b[14] = (uint8_t)(a >> 8);
-	ip->b[15] = (uint8_t)a;
-}
-
 /*
  * A client 10.0.0.1:@cport and a server 10.0.0.2:@sport with the given
  * ISNs. @cport > @sport in most tests, as in life.
@@ -88,8 +76,8 @@ static void
 conn_init(struct conn *c, uint16_t cport, uint16_t sport, uint32_t cisn, uint32_t sisn)
 {
 	memset(c, 0, sizeof(*c));
-	ip4(&c->ip[CLI], 0x0a000001);
-	ip4(&c->ip[SRV], 0x0a000002);
+	tcpa_ip_set_v4h(&c->ip[CLI], 0x0a000001);
+	tcpa_ip_set_v4h(&c->ip[SRV], 0x0a000002);
 	c->port[CLI] = cport;
 	c->port[SRV] = sport;
 	c->nxt[CLI] = cisn;
@@ -252,7 +240,7 @@ test_handshake_sides(void)
 	CHECK_EQ(c.f.cli, c.side[CLI]);
 	/* Server address below the client's. */
 	conn_init(&c, 40000, 80, 1, 2);
-	ip4(&c.ip[CLI], 0xc0a80001);
+	tcpa_ip_set_v4h(&c.ip[CLI], 0xc0a80001);
 	handshake(&c);
 	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
 	CHECK_EQ(c.f.cli, c.side[CLI]);

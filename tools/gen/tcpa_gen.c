@@ -1385,12 +1385,8 @@ split_owner(struct gen *g, const struct conn *c)
 		memcpy(p.dst.b, g->srv6[c->srv], 16);
 		p.family = 6;
 	} else {
-		p.src.b[10] = 0xff;
-		p.src.b[11] = 0xff;
-		memcpy(p.src.b + 12, g->cli4[c->cli], 4);
-		p.dst.b[10] = 0xff;
-		p.dst.b[11] = 0xff;
-		memcpy(p.dst.b + 12, g->srv4[c->srv], 4);
+		tcpa_ip_set_v4(&p.src, g->cli4[c->cli]);
+		tcpa_ip_set_v4(&p.dst, g->srv4[c->srv]);
 		p.family = 4;
 	}
 	p.sport = c->cport;

@@ -59,39 +59,55 @@ struct tcpa_anom_conf {
 	uint32_t off;           /* benchmarks only: 1 = skip every rule (state tracking only) */
 };
 
-/* What the rules remember about one endpoint's direction. */
-struct tcpa_anom_half {
-	uint32_t last_data_ms;  /* packet time of its last payload */
-	uint32_t hole_lo;       /* a gap the observer saw in its sequence space */
-	uint32_t hole_hi;       /*  [hole_lo, hole_hi), valid if TCPA_AH_HOLE */
-	uint32_t hole_us;       /* when the segment that left the gap was seen */
-	uint32_t small_end;     /* end of its last sub-MSS segment awaiting ACK, 0 = none */
-	uint32_t small_us;      /* when sent; with TCPA_AH_LATE: when its late ACK came */
-};
+/*
+ * What the rules remember per flow, in two places: what every segment
+ * reads is in struct tcpa_flow's two lines (hflags, mss, rtt16, born_us,
+ * last_data_ms, and half[].small_end / small_us for Nagle); what only the
+ * slow path reads is struct tcpa_anom_cold, in the flow's cold line.
+ */
 
-/* tcpa_anom_ext.hflags[side] */
-#define TCPA_AH_HOLE    0x01
+/* tcpa_flow.hflags[side] */
+#define TCPA_AH_HOLE    0x01    /* the observer saw a gap in its sequence space */
 #define TCPA_AH_KA      0x02    /* sent a keep-alive not yet answered */
 #define TCPA_AH_LATE    0x04    /* its sub-MSS segment was acknowledged late (Nagle armed) */
 #define TCPA_AH_CW_STUCK 0x08   /* counted close_wait_stuck, still in CLOSE_WAIT */
 #define TCPA_AH_SACK    0x10    /* its last ACK carried SACK blocks: it signals holes */
-/* tcpa_anom_ext.cflags */
+#define TCPA_AH_DUPS    0x20    /* dupacks[side] != 0 (the fast path never reads it) */
+/* tcpa_anom_cold.cflags */
 #define TCPA_AC_STALE   0x01    /* stale_reuse counted */
 #define TCPA_AC_IDLE    0x02    /* idle_close counted */
 #define TCPA_AC_SYN_DONE 0x04   /* syn_unanswered decided for the current SYN */
 
-/** The rules' per-flow state: the layout of struct tcpa_flow_ext. */
-struct tcpa_anom_ext {
-	struct tcpa_anom_half h[2];     /* by key side */
-	uint16_t mss[2];                /* MSS each side announced, 0 = unknown */
+/** A gap the observer saw in one side's sequence space: [lo, hi). */
+struct tcpa_anom_hole {
+	uint32_t lo;
+	uint32_t hi;
+	uint32_t us;            /* when the segment that left it was seen */
+};
+
+/** The rules' slow-path state: tcpa_flow_ext.rules. */
+struct tcpa_anom_cold {
+	struct tcpa_anom_hole hole[2];  /* by key side, valid if TCPA_AH_HOLE */
 	uint8_t dupacks[2];             /* consecutive duplicate ACKs sent by each side */
-	uint8_t hflags[2];              /* TCPA_AH_* */
 	uint8_t cflags;                 /* TCPA_AC_* */
 	uint8_t sig4ms;                 /* when a receiver began signalling a hole
 					 * (first dup ACK or SACK), in 4 ms units mod 256 */
-	uint16_t rtt16;                 /* handshake RTT in 16 us units, 0 = unknown */
-	uint32_t born_us;               /* packet time of the first segment, us (wraps) */
 };
+
+_Static_assert(sizeof(struct tcpa_anom_cold) <= sizeof(((struct tcpa_flow_ext *)0)->rules),
+	"the rules' cold state must fit the flow's cold line");
+
+static inline struct tcpa_anom_cold *
+tcpa_anom_cold(struct tcpa_flow_ext *x)
+{
+	return (struct tcpa_anom_cold *)x->rules;
+}
+
+static inline const struct tcpa_anom_cold *
+tcpa_anom_cold_c(const struct tcpa_flow_ext *x)
+{
+	return (const struct tcpa_anom_cold *)x->rules;
+}
 
 /** At most this many anomalies from one segment. */
 #define TCPA_ANOM_SEG_MAX 6
@@ -102,12 +118,6 @@ struct tcpa_anom_ev {
 	uint8_t side;
 };
 
-static inline struct tcpa_anom_ext *
-tcpa_anom_ext(struct tcpa_flow_ext *x)
-{
-	return (struct tcpa_anom_ext *)x;
-}
-
 /**
  * Fast path of the rules, inline in the engine's loop: an in-order data
  * segment or a fresh ACK between two ESTABLISHED ends, with nothing pending
@@ -117,58 +127,51 @@ tcpa_anom_ext(struct tcpa_flow_ext *x)
  * @return 1 if handled (*n anomalies in @p ev), 0: call tcpa_anom_segment().
  */
 static inline int
-tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
-		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
-		struct tcpa_anom_ev *ev, unsigned *n)
+tcpa_anom_fast(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
+		const struct tcpa_pkt *p, unsigned side, struct tcpa_anom_ev *ev, unsigned *n)
 {
-	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
-	struct tcpa_anom_half *hs = &x->h[side], *hq = &x->h[!side];
+	struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
 	uint32_t now_us, end, mss;
 
 	if (!((p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
 			s->state == TCPA_TCP_ST_ESTABLISHED && q->state == TCPA_TCP_ST_ESTABLISHED &&
-			((x->hflags[0] | x->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
+			((f->hflags[0] | f->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
 			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
 			tcpa_seq_le(p->ack, q->nxt)))
 		return 0;
 	/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */
-	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+	if (q->small_end != 0 && tcpa_seq_ge(p->ack, q->small_end)) {
 		now_us = (uint32_t)(p->ts / 1000);
-		if (p->payload_len == 0 && now_us - hq->small_us >= c->nagle_us && s->win != 0) {
-			x->hflags[!side] |= TCPA_AH_LATE;
-			hq->small_us = now_us;
+		if (p->payload_len == 0 && now_us - q->small_us >= c->nagle_us && s->win != 0) {
+			f->hflags[!side] |= TCPA_AH_LATE;
+			q->small_us = now_us;
 		}
-		hq->small_end = 0;
+		q->small_end = 0;
 	}
-	if (p->payload_len == 0) {
-		if (p->ack == s->ack)
-			return 0;       /* a duplicate ACK, maybe */
-		x->dupacks[side] = 0;
-		return 1;
-	}
+	if (p->payload_len == 0)
+		return p->ack != s->ack;        /* the same ACK: a duplicate, maybe */
 	end = p->seq + p->payload_len;
 	if (end == q->ack + q->win)
 		return 0;               /* fills the window */
-	x->dupacks[side] = 0;
-	hs->last_data_ms = tcpa_ns_to_ms(p->ts);
-	mss = x->mss[!side] != 0 ? x->mss[!side] : 536u;
+	f->last_data_ms = tcpa_ns_to_ms(p->ts);
+	mss = f->mss[!side] != 0 ? f->mss[!side] : 536u;
 	if (p->payload_len >= mss) {
-		x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+		f->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 		return 1;
 	}
 	/* Nagle meeting delayed ACK: a small segment released by a late ACK. */
 	now_us = (uint32_t)(p->ts / 1000);
-	if ((x->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <=
-			(x->rtt16 != 0 ? (uint32_t)x->rtt16 * 16 + 1000 : 2000) &&
+	if ((f->hflags[side] & TCPA_AH_LATE) && now_us - s->small_us <=
+			(f->rtt16 != 0 ? (uint32_t)f->rtt16 * 16 + 1000 : 2000) &&
 			*n < TCPA_ANOM_SEG_MAX) {
 		ev[*n].anom = TCPA_ANOM_nagle_delay;
 		ev[*n].side = (uint8_t)side;
 		(*n)++;
 	}
-	x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
-	if (hs->small_end == 0) {
-		hs->small_end = end;
-		hs->small_us = now_us;
+	f->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+	if (s->small_end == 0) {
+		s->small_end = end;
+		s->small_us = now_us;
 	}
 	return 1;
 }
@@ -181,16 +184,13 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
  * @param idle_ms set to the observed idle time when the result has idle_close
  * @return the number of anomalies written to @p ev (at most TCPA_ANOM_SEG_MAX).
  */
-unsigned tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
-		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
+unsigned tcpa_anom_segment(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
+		struct tcpa_flow_ext *x, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_anom_ev *ev, uint32_t *idle_ms);
 
 /** JSON key of an anomaly; "?" out of range. */
 const char *tcpa_anom_name(unsigned a);
 /** Help text of an anomaly. */
 const char *tcpa_anom_help(unsigned a);
-
-_Static_assert(sizeof(struct tcpa_anom_ext) == sizeof(struct tcpa_flow_ext),
-	"the rules' state must fill the flow's extension exactly");
 
 #endif /* TCPA_ANOM_H */

@@ -154,9 +154,16 @@ struct tcpa_half {
 	uint32_t nxt;           /* highest sequence number sent + 1 */
 	uint32_t ack;           /* last acknowledgment number it sent */
 	uint32_t win;           /* last advertised window, scaled, bytes */
+	/*
+	 * Segments and payload bytes sent, the part below 2^31: the engine
+	 * carries the rest into tcpa_flow_ext (tcpa_flow_carry()), so the
+	 * line every segment touches holds 32-bit counters only.
+	 */
 	uint32_t pkts;
-	uint32_t spare;
-	uint64_t bytes;         /* payload bytes sent */
+	uint32_t bytes;
+	/* lib/anom (Nagle): end of its last sub-MSS segment awaiting ACK, 0 = none */
+	uint32_t small_end;
+	uint32_t small_us;      /* when sent; with TCPA_AH_LATE: when its late ACK came */
 };
 
 /* tcpa_flow.flags */
@@ -171,20 +178,28 @@ struct tcpa_flow_link {
 };
 
 /**
- * One connection: 128 bytes, two cache lines. The first holds what lookup
- * and expiry touch, the second both endpoints' TCP state.
+ * One connection: 128 bytes, two cache lines, all that a segment on the
+ * fast path reads or writes. The first holds what lookup touches and the
+ * anomaly rules' per-segment state, the second both endpoints' TCP state.
+ * What only slow paths and timers need is in struct tcpa_flow_ext.
  */
 struct TCPA_CACHE_ALIGNED tcpa_flow {
 	struct tcpa_flow_key key;
 	uint32_t last_ms;       /* packet time of the last segment, ms, wraps */
-	struct tcpa_flow_link tl; /* timer wheel */
-	uint32_t ep[2];         /* endpoint record of each side, 0 = none */
 	uint8_t tmo;            /* timeout class (index into the table's timeouts) */
 	uint8_t cli;            /* key side of the client (sent the first SYN) */
 	uint8_t flags;          /* TCPA_FLOW_* */
-	uint8_t spare;
+	uint8_t live;           /* 1 while the entry holds a flow */
+	/* lib/anom's per-segment state (include/tcpa_anom.h) */
+	uint32_t last_data_ms;  /* packet time of the last payload either way, 0 = none yet */
+	uint32_t born_us;       /* packet time of the first segment, us (wraps) */
+	uint16_t mss[2];        /* MSS each side announced, 0 = unknown */
+	uint16_t rtt16;         /* handshake RTT in 16 us units, 0 = unknown */
+	uint8_t hflags[2];      /* TCPA_AH_* of each side */
 	struct tcpa_half half[2]; /* by key side */
 };
+
+_Static_assert(sizeof(struct tcpa_flow) == 128, "a flow is two cache lines");
 
 /*
  * Timeout classes. The table knows only their order for eviction (lower is
@@ -200,14 +215,54 @@ enum tcpa_flow_tmo {
 };
 
 /*
- * Analysis state of a flow beyond both endpoints' TCP state, in a parallel
- * array (one per entry, 64 bytes, zeroed with the entry): the anomaly rules
- * (lib/anom) own its layout. Keeping it out of struct tcpa_flow keeps the
- * entry at two cache lines for lookup and the state machine.
+ * The cold third line of a flow, in a parallel array (one per entry, zeroed
+ * with it): what expiry, timers and the rules' slow paths need and no
+ * in-order segment does. Kept apart so that lookup and the fast path touch
+ * two cache lines per segment, not three.
  */
 struct TCPA_CACHE_ALIGNED tcpa_flow_ext {
-	uint8_t b[64];
+	struct tcpa_flow_link tl; /* the table's timer wheel */
+	uint32_t ep[2];         /* engine: endpoint record of each side, 0 = none */
+	uint32_t stamp[2];      /* engine: when a side's pending timed condition began, ms */
+	uint16_t pkts_hi[2];    /* carries of half[].pkts, in units of 2^31 */
+	uint32_t bytes_hi[2];   /* carries of half[].bytes, in units of 2^31 */
+	uint8_t rules[28];      /* lib/anom's slow-path state (struct tcpa_anom_cold) */
 };
+
+_Static_assert(sizeof(struct tcpa_flow_ext) == 64, "the cold line is one cache line");
+
+/** Counters of a flow's side @p side: the hot part plus the carries. */
+static inline uint64_t
+tcpa_flow_pkts(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned side)
+{
+	return ((uint64_t)x->pkts_hi[side] << 31) + f->half[side].pkts;
+}
+
+static inline uint64_t
+tcpa_flow_bytes(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned side)
+{
+	return ((uint64_t)x->bytes_hi[side] << 31) + f->half[side].bytes;
+}
+
+/**
+ * Move the top bit of side @p side's 32-bit counters into @p x. Call when
+ * (pkts | bytes) has bit 31 set: one segment adds under 2^16 bytes, so
+ * checking after every segment keeps them from wrapping.
+ */
+static inline void
+tcpa_flow_carry(struct tcpa_flow *f, struct tcpa_flow_ext *x, unsigned side)
+{
+	struct tcpa_half *h = &f->half[side];
+
+	if (h->pkts >> 31) {
+		x->pkts_hi[side]++;
+		h->pkts -= 1u << 31;
+	}
+	if (h->bytes >> 31) {
+		x->bytes_hi[side]++;
+		h->bytes -= 1u << 31;
+	}
+}
 
 struct tcpa_flow_table;
 
@@ -297,7 +352,7 @@ void tcpa_flow_remove(struct tcpa_flow_table *t, struct tcpa_flow *f);
  */
 unsigned tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget);
 
-/** The analysis state of @p f (prefetched with the entry by lookups). */
+/** The cold line of @p f. */
 struct tcpa_flow_ext *tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f);
 
 /**
@@ -310,7 +365,7 @@ void tcpa_flow_table_bases(struct tcpa_flow_table *t, struct tcpa_flow **ent,
 /** Index of @p f in the table (>= 1), stable while the flow lives. */
 uint32_t tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f);
 
-/** Entry at index @p i, or NULL if out of range (it may be free: check tl.next). */
+/** Entry at index @p i, or NULL if out of range (it may be free: check live). */
 struct tcpa_flow *tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i);
 
 /** Flows in the table now. */

@@ -132,7 +132,7 @@ struct flow_filter {
 
 struct flow_rec {
 	struct tcpa_flow f;
-	struct tcpa_anom_ext x;
+	struct tcpa_flow_ext x;         /* its cold line: counter carries, rules' flags */
 };
 
 struct flow_walk {
@@ -183,17 +183,19 @@ flow_match(const struct tcpa_flow *f, const struct flow_filter *x)
 
 /* Did the connection show condition @a (one of the per-connection ones)? */
 static int
-flow_has(const struct tcpa_flow *f, const struct tcpa_anom_ext *x, unsigned a)
+flow_has(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned a)
 {
+	uint8_t cf = tcpa_anom_cold_c(x)->cflags;
+
 	switch (a) {
 	case TCPA_ANOM_close_wait_stuck:
-		return ((x->hflags[0] | x->hflags[1]) & TCPA_AH_CW_STUCK) != 0;
+		return ((f->hflags[0] | f->hflags[1]) & TCPA_AH_CW_STUCK) != 0;
 	case TCPA_ANOM_idle_close:
-		return (x->cflags & TCPA_AC_IDLE) != 0;
+		return (cf & TCPA_AC_IDLE) != 0;
 	case TCPA_ANOM_stale_reuse:
-		return (x->cflags & TCPA_AC_STALE) != 0;
+		return (cf & TCPA_AC_STALE) != 0;
 	case TCPA_ANOM_syn_unanswered:
-		return (x->cflags & TCPA_AC_SYN_DONE) &&
+		return (cf & TCPA_AC_SYN_DONE) &&
 			f->half[f->cli & 1].state == TCPA_TCP_ST_SYN_SENT;
 	default:
 		return 0;
@@ -208,7 +210,7 @@ flow_visit(void *arg, struct tcpa_flow *live)
 
 	/* Copy first, check the copy: the RX core may rewrite the entry now. */
 	memcpy(&f, live, sizeof(f));
-	if (f.tl.next == 0 || f.half[0].state >= TCPA_TCP_ST_MAX ||
+	if (!f.live || f.half[0].state >= TCPA_TCP_ST_MAX ||
 			f.half[1].state >= TCPA_TCP_ST_MAX || !flow_match(&f, w->flt))
 		return 0;
 	if (w->n == w->cap) {
@@ -240,7 +242,7 @@ by_idle(const void *a, const void *b, void *arg)
 }
 
 static json_t *
-flow_json(const struct tcpa_flow *f, const struct tcpa_anom_ext *ext, uint32_t now_ms)
+flow_json(const struct tcpa_flow *f, const struct tcpa_flow_ext *ext, uint32_t now_ms)
 {
 	unsigned cli = f->cli & 1, srv = !cli;
 	struct tcpa_ep_key k;
@@ -263,10 +265,10 @@ flow_json(const struct tcpa_flow *f, const struct tcpa_anom_ext *ext, uint32_t n
 		json_object_set_new(o, "vlan", json_integer(f->key.vlan));
 	json_object_set_new(o, "client_state", json_string(tcpa_tcp_state_name(f->half[cli].state)));
 	json_object_set_new(o, "server_state", json_string(tcpa_tcp_state_name(f->half[srv].state)));
-	json_object_set_new(o, "packets", json_pack("[I,I]", (json_int_t)f->half[cli].pkts,
-		(json_int_t)f->half[srv].pkts));
-	json_object_set_new(o, "bytes", json_pack("[I,I]", (json_int_t)f->half[cli].bytes,
-		(json_int_t)f->half[srv].bytes));
+	json_object_set_new(o, "packets", json_pack("[I,I]",
+		(json_int_t)tcpa_flow_pkts(f, ext, cli), (json_int_t)tcpa_flow_pkts(f, ext, srv)));
+	json_object_set_new(o, "bytes", json_pack("[I,I]",
+		(json_int_t)tcpa_flow_bytes(f, ext, cli), (json_int_t)tcpa_flow_bytes(f, ext, srv)));
 	json_object_set_new(o, "idle_s", json_real((double)(uint32_t)(now_ms - f->last_ms) / 1e3));
 	json_object_set_new(o, "midstream", json_boolean(f->flags & TCPA_FLOW_MIDSTREAM));
 	/*
@@ -279,8 +281,8 @@ flow_json(const struct tcpa_flow *f, const struct tcpa_anom_ext *ext, uint32_t n
 			json_object_set_new(an, tcpa_anom_name(a), json_integer(1));
 	json_object_set_new(o, "anomalies", an);
 	/* Handshake RTT as the tap saw it (SYN to the ACK that completed it). */
-	if (ext->rtt16 != 0)
-		json_object_set_new(o, "rtt_ms", json_real((double)ext->rtt16 * 16 / 1e3));
+	if (f->rtt16 != 0)
+		json_object_set_new(o, "rtt_ms", json_real((double)f->rtt16 * 16 / 1e3));
 	else
 		json_object_set_new(o, "rtt_ms", json_null());
 	return o;

@@ -5,8 +5,8 @@
  *
  * Each rule compares a segment with what the flow held before it (so the
  * engine calls tcpa_anom_segment() before the state machine moves) and with
- * the little the rules remember per direction (struct tcpa_anom_ext, 64
- * bytes beside the flow entry). Rules that need time to pass without a
+ * the little the rules remember per flow: in the flow's two hot lines what
+ * every segment needs, in its cold line (struct tcpa_anom_cold) the rest. Rules that need time to pass without a
  * segment (close_wait_stuck, syn_unanswered, one_sided) are the engine's
  * timers.
  *
@@ -55,19 +55,29 @@ emit(struct tcpa_anom_ev *ev, unsigned *n, unsigned a, unsigned side)
 
 /* Time within which a segment filling a gap is reordering, not a resend. */
 static inline uint32_t
-reorder_window_us(const struct tcpa_anom_conf *c, const struct tcpa_anom_ext *x)
+reorder_window_us(const struct tcpa_anom_conf *c, const struct tcpa_flow *f)
 {
-	return x->rtt16 != 0 ? (uint32_t)x->rtt16 * 16 : c->reorder_us;
+	return f->rtt16 != 0 ? (uint32_t)f->rtt16 * 16 : c->reorder_us;
+}
+
+/* Consecutive duplicate ACKs of @side; hflags mirrors "any" for the fast path. */
+static inline void
+dupacks_set(struct tcpa_flow *f, struct tcpa_anom_cold *k, unsigned side, uint8_t v)
+{
+	k->dupacks[side] = v;
+	if (v != 0)
+		f->hflags[side] |= TCPA_AH_DUPS;
+	else
+		f->hflags[side] &= (uint8_t)~TCPA_AH_DUPS;
 }
 
 /* ACK-side rules for a segment from @side acknowledging its peer. */
 static void
-ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa_anom_ext *x,
+ack_rules(const struct tcpa_anom_conf *c, struct tcpa_flow *f, struct tcpa_anom_cold *k,
 		const struct tcpa_pkt *p, unsigned side, uint32_t now_us, struct tcpa_anom_ev *ev,
 		unsigned *n)
 {
-	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
-	struct tcpa_anom_half *hq = &x->h[!side];
+	struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
 	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << s->wscale : p->win;
 	int pure = p->payload_len == 0 && !(p->tcp_flags & (TCPA_TCP_FIN | TCPA_TCP_SYN));
 
@@ -80,9 +90,9 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 			(!(s->flags & TCPA_HALF_ACKED) || tcpa_seq_gt(p->ack, s->ack))) {
 		/* Counted when the ACK first moves past it, not on every repeat. */
 		emit(ev, n, TCPA_ANOM_ack_unseen, side);
-	} else if ((x->hflags[!side] & TCPA_AH_HOLE) && tcpa_seq_gt(p->ack, hq->hole_lo)) {
+	} else if ((f->hflags[!side] & TCPA_AH_HOLE) && tcpa_seq_gt(p->ack, k->hole[!side].lo)) {
 		emit(ev, n, TCPA_ANOM_ack_unseen, side);
-		x->hflags[!side] &= (uint8_t)~TCPA_AH_HOLE;
+		f->hflags[!side] &= (uint8_t)~TCPA_AH_HOLE;
 	}
 	/*
 	 * Not with a zero window (as Wireshark): the receiver answering
@@ -93,44 +103,44 @@ ack_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f, struct tcpa
 	if (pure && (s->flags & TCPA_HALF_ACKED) && p->ack == s->ack && win == s->win &&
 			win != 0 && (q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
 		emit(ev, n, TCPA_ANOM_dup_ack, side);
-		if (x->dupacks[side] == 0 && !(x->hflags[side] & TCPA_AH_SACK))
-			x->sig4ms = (uint8_t)(now_us / 4000);
-		if (x->dupacks[side] < UINT8_MAX)
-			x->dupacks[side]++;
+		if (k->dupacks[side] == 0 && !(f->hflags[side] & TCPA_AH_SACK))
+			k->sig4ms = (uint8_t)(now_us / 4000);
+		if (k->dupacks[side] < UINT8_MAX)
+			dupacks_set(f, k, side, (uint8_t)(k->dupacks[side] + 1));
 	} else if (!(s->flags & TCPA_HALF_ACKED) || p->ack != s->ack) {
-		x->dupacks[side] = 0;
+		dupacks_set(f, k, side, 0);
 	}
 	/* SACK blocks above the ACK: the receiver is signalling holes. */
 	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN)) {
-		if (!(x->hflags[side] & TCPA_AH_SACK) && x->dupacks[side] == 0)
-			x->sig4ms = (uint8_t)(now_us / 4000);
-		x->hflags[side] |= TCPA_AH_SACK;
+		if (!(f->hflags[side] & TCPA_AH_SACK) && k->dupacks[side] == 0)
+			k->sig4ms = (uint8_t)(now_us / 4000);
+		f->hflags[side] |= TCPA_AH_SACK;
 	} else
-		x->hflags[side] &= (uint8_t)~TCPA_AH_SACK;
-	if (pure && (x->hflags[!side] & TCPA_AH_KA)) {
+		f->hflags[side] &= (uint8_t)~TCPA_AH_SACK;
+	if (pure && (f->hflags[!side] & TCPA_AH_KA)) {
 		emit(ev, n, TCPA_ANOM_keepalive_ack, side);
-		x->hflags[!side] &= (uint8_t)~TCPA_AH_KA;
+		f->hflags[!side] &= (uint8_t)~TCPA_AH_KA;
 	}
 	/* The ACK of the peer's last small segment: late means Nagle holds the next. */
-	if (hq->small_end != 0 && tcpa_seq_ge(p->ack, hq->small_end)) {
+	if (q->small_end != 0 && tcpa_seq_ge(p->ack, q->small_end)) {
 		/*
 		 * A window that was closed held the data, not Nagle. And only a
 		 * pure ACK is a delayed ACK: a late ACK riding on the peer's data
 		 * is its answer (a response after think time), and the next
 		 * request right after it was never held back.
 		 */
-		if (pure && now_us - hq->small_us >= c->nagle_us && s->win != 0 && win != 0) {
-			x->hflags[!side] |= TCPA_AH_LATE;
-			hq->small_us = now_us;
+		if (pure && now_us - q->small_us >= c->nagle_us && s->win != 0 && win != 0) {
+			f->hflags[!side] |= TCPA_AH_LATE;
+			q->small_us = now_us;
 		}
-		hq->small_end = 0;
+		q->small_end = 0;
 	}
 }
 
 /* Keep-alive and zero-window probes: tiny segments at or just below nxt. */
 static int
-probe_rules(const struct tcpa_flow *f, struct tcpa_anom_ext *x, const struct tcpa_pkt *p,
-		unsigned side, struct tcpa_anom_ev *ev, unsigned *n)
+probe_rules(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
+		struct tcpa_anom_ev *ev, unsigned *n)
 {
 	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
 	int zw = (q->flags & TCPA_HALF_SEEN) && q->win == 0;
@@ -152,7 +162,7 @@ probe_rules(const struct tcpa_flow *f, struct tcpa_anom_ext *x, const struct tcp
 			return 0;
 		} else {
 			emit(ev, n, TCPA_ANOM_keepalive, side);
-			x->hflags[side] |= TCPA_AH_KA;
+			f->hflags[side] |= TCPA_AH_KA;
 		}
 		return 1;
 	}
@@ -165,53 +175,52 @@ probe_rules(const struct tcpa_flow *f, struct tcpa_anom_ext *x, const struct tcp
 
 /* A segment at or below what this side already sent: which kind of resend. */
 static void
-resend_rules(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
-		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side, uint32_t end,
+resend_rules(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
+		struct tcpa_anom_cold *k, const struct tcpa_pkt *p, unsigned side, uint32_t end,
 		uint32_t now_us, struct tcpa_anom_ev *ev, unsigned *n)
 {
 	const struct tcpa_half *q = &f->half[!side];
-	struct tcpa_anom_half *hs = &x->h[side];
-	int in_hole = (x->hflags[side] & TCPA_AH_HOLE) && tcpa_seq_ge(p->seq, hs->hole_lo) &&
-		tcpa_seq_lt(p->seq, hs->hole_hi);
+	struct tcpa_anom_hole *hs = &k->hole[side];
+	int in_hole = (f->hflags[side] & TCPA_AH_HOLE) && tcpa_seq_ge(p->seq, hs->lo) &&
+		tcpa_seq_lt(p->seq, hs->hi);
 
 	if ((q->flags & TCPA_HALF_ACKED) && tcpa_seq_le(end, q->ack)) {
 		emit(ev, n, TCPA_ANOM_spurious_retransmission, side);
-	} else if (((x->dupacks[!side] >= 2 && q->ack == p->seq) ||
-			((x->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) &&
+	} else if (((k->dupacks[!side] >= 2 && q->ack == p->seq) ||
+			((f->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) &&
 			/* sooner than the minimum RTO after the hole was signalled */
-			(uint8_t)(now_us / 4000 - x->sig4ms) * 4000u < c->min_rto_us) {
+			(uint8_t)(now_us / 4000 - k->sig4ms) * 4000u < c->min_rto_us) {
 		/* The receiver is signalling exactly this hole. */
 		emit(ev, n, TCPA_ANOM_fast_retransmission, side);
 		emit(ev, n, TCPA_ANOM_retransmission, side);
-	} else if (in_hole && now_us - hs->hole_us <= reorder_window_us(c, x)) {
+	} else if (in_hole && now_us - hs->us <= reorder_window_us(c, f)) {
 		emit(ev, n, TCPA_ANOM_out_of_order, side);
 	} else {
 		emit(ev, n, TCPA_ANOM_retransmission, side);
 	}
 	if (in_hole) {
 		/* The observer now holds the start of the gap. */
-		if (p->seq == hs->hole_lo)
-			hs->hole_lo = end;
-		if (tcpa_seq_ge(hs->hole_lo, hs->hole_hi))
-			x->hflags[side] &= (uint8_t)~TCPA_AH_HOLE;
+		if (p->seq == hs->lo)
+			hs->lo = end;
+		if (tcpa_seq_ge(hs->lo, hs->hi))
+			f->hflags[side] &= (uint8_t)~TCPA_AH_HOLE;
 	}
 }
 
 /* Nagle meeting delayed ACK: a small segment released by a late ACK. */
 static void
-nagle_rules(const struct tcpa_anom_ext *xc, struct tcpa_anom_ext *x, const struct tcpa_flow *f,
-		const struct tcpa_pkt *p, unsigned side, uint32_t end, uint32_t now_us,
-		struct tcpa_anom_ev *ev, unsigned *n)
+nagle_rules(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side, uint32_t end,
+		uint32_t now_us, struct tcpa_anom_ev *ev, unsigned *n)
 {
-	struct tcpa_anom_half *hs = &x->h[side];
-	uint32_t mss = xc->mss[!side] != 0 ? xc->mss[!side] : 536;
-	uint32_t soon = xc->rtt16 != 0 ? (uint32_t)xc->rtt16 * 16 + 1000 : 2000;
+	struct tcpa_half *hs = &f->half[side];
+	uint32_t mss = f->mss[!side] != 0 ? f->mss[!side] : 536;
+	uint32_t soon = f->rtt16 != 0 ? (uint32_t)f->rtt16 * 16 + 1000 : 2000;
 
-	if (p->payload_len == 0 || p->payload_len >= mss || p->seq != f->half[side].nxt)
+	if (p->payload_len == 0 || p->payload_len >= mss || p->seq != hs->nxt)
 		return;
-	if ((x->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <= soon)
+	if ((f->hflags[side] & TCPA_AH_LATE) && now_us - hs->small_us <= soon)
 		emit(ev, n, TCPA_ANOM_nagle_delay, side);
-	x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+	f->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 	if (hs->small_end == 0) {
 		hs->small_end = end;
 		hs->small_us = now_us;
@@ -219,12 +228,12 @@ nagle_rules(const struct tcpa_anom_ext *xc, struct tcpa_anom_ext *x, const struc
 }
 
 unsigned
-tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
-		struct tcpa_anom_ext *x, const struct tcpa_pkt *p, unsigned side,
+tcpa_anom_segment(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
+		struct tcpa_flow_ext *x, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_anom_ev *ev, uint32_t *idle_ms)
 {
 	const struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
-	struct tcpa_anom_half *hs = &x->h[side];
+	struct tcpa_anom_cold *k = tcpa_anom_cold(x);
 	uint8_t fl = p->tcp_flags;
 	uint32_t now_us = (uint32_t)(p->ts / 1000), now_ms = tcpa_ns_to_ms(p->ts);
 	uint32_t seglen = p->payload_len + ((fl & TCPA_TCP_FIN) != 0), end = p->seq + seglen;
@@ -232,11 +241,11 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 
 	if (unlikely(fl & (TCPA_TCP_RST | TCPA_TCP_SYN))) {
 		if ((fl & TCPA_TCP_SYN) && (p->opts & TCPA_OPT_MSS))
-			x->mss[side] = p->mss;
+			f->mss[side] = p->mss;
 		if (!(fl & TCPA_TCP_RST) && p->win == 0)
 			emit(ev, &n, TCPA_ANOM_zero_window, side);
 		if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
-			x->born_us = now_us;
+			f->born_us = now_us;
 		/*
 		 * A SYN (or SYN-ACK, once ACKED by its first) repeated with the
 		 * same ISN: ANOMALIES.md counts it as a retransmission too
@@ -252,34 +261,34 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 		return n;   /* other RST and SYN rules belong to the state machine */
 	}
 	if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
-		x->born_us = now_us;
+		f->born_us = now_us;
 	/* The ACK that completes the handshake gives the RTT. */
-	if (x->rtt16 == 0 && q->state == TCPA_TCP_ST_SYN_RECEIVED && (fl & TCPA_TCP_ACK)) {
-		uint32_t rtt = (now_us - x->born_us) / 16;
+	if (f->rtt16 == 0 && q->state == TCPA_TCP_ST_SYN_RECEIVED && (fl & TCPA_TCP_ACK)) {
+		uint32_t rtt = (now_us - f->born_us) / 16;
 
-		x->rtt16 = (uint16_t)(rtt == 0 ? 1 : rtt > UINT16_MAX ? UINT16_MAX : rtt);
+		f->rtt16 = (uint16_t)(rtt == 0 ? 1 : rtt > UINT16_MAX ? UINT16_MAX : rtt);
 	}
 	if (likely(fl & TCPA_TCP_ACK))
-		ack_rules(c, f, x, p, side, now_us, ev, &n);
+		ack_rules(c, f, k, p, side, now_us, ev, &n);
 	/* ANOMALIES.md excludes only RST (Wireshark also skips SYN and FIN). */
 	if (p->win == 0)
 		emit(ev, &n, TCPA_ANOM_zero_window, side);
-	if (probe_rules(f, x, p, side, ev, &n))
+	if (probe_rules(f, p, side, ev, &n))
 		return n;
 	/* A pure ACK starting past the next expected sequence: data escaped the capture. */
 	if (seglen == 0 && (s->flags & TCPA_HALF_SEEN) && tcpa_seq_gt(p->seq, s->nxt))
 		emit(ev, &n, TCPA_ANOM_lost_segment, side);
 	if (seglen > 0 && (s->flags & TCPA_HALF_SEEN)) {
 		if (tcpa_seq_lt(p->seq, s->nxt)) {
-			resend_rules(c, f, x, p, side, end, now_us, ev, &n);
+			resend_rules(c, f, k, p, side, end, now_us, ev, &n);
 		} else if (tcpa_seq_gt(p->seq, s->nxt)) {
 			emit(ev, &n, TCPA_ANOM_lost_segment, side);
 			/* A gap the receiver already acknowledged was counted as ack_unseen. */
 			if (!((q->flags & TCPA_HALF_ACKED) && tcpa_seq_ge(q->ack, p->seq))) {
-				hs->hole_lo = s->nxt;
-				hs->hole_hi = p->seq;
-				hs->hole_us = now_us;
-				x->hflags[side] |= TCPA_AH_HOLE;
+				k->hole[side].lo = s->nxt;
+				k->hole[side].hi = p->seq;
+				k->hole[side].us = now_us;
+				f->hflags[side] |= TCPA_AH_HOLE;
 			}
 		}
 		int full = p->payload_len != 0 && (q->flags & TCPA_HALF_ACKED) && q->win != 0 &&
@@ -289,34 +298,30 @@ tcpa_anom_segment(const struct tcpa_anom_conf *c, const struct tcpa_flow *f,
 			emit(ev, &n, TCPA_ANOM_window_full, side);
 		/* A segment the receiver's window cut short is not Nagle's doing. */
 		if (!(fl & TCPA_TCP_FIN) && !full)
-			nagle_rules(x, x, f, p, side, end, now_us, ev, &n);
+			nagle_rules(f, p, side, end, now_us, ev, &n);
 		else
-			x->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
+			f->hflags[side] &= (uint8_t)~TCPA_AH_LATE;
 	}
-	if ((fl & TCPA_TCP_FIN) && !(s->flags & TCPA_HALF_FIN) && !(x->cflags & TCPA_AC_IDLE)) {
-		uint32_t ls = hs->last_data_ms, lq = x->h[!side].last_data_ms;
+	if ((fl & TCPA_TCP_FIN) && !(s->flags & TCPA_HALF_FIN) && !(k->cflags & TCPA_AC_IDLE)) {
 		/*
-		 * 0 = that side sent no payload yet. It must not take part in
-		 * the wrap-safe comparison: against a packet time whose ms
-		 * count is past 2^31 (half of all times) it looked later, and a
-		 * connection where one side never sent payload was "idle"
-		 * since time 0 at every FIN.
+		 * 0 = no payload yet either way: a connection that never
+		 * carried any is not "idle since time 0" at its FIN.
 		 */
-		uint32_t last = ls == 0 ? lq : lq == 0 ? ls : tcpa_seq_gt(ls, lq) ? ls : lq;
+		uint32_t last = f->last_data_ms;
 
-		if ((ls | lq) != 0 && p->payload_len == 0 &&
-				now_ms - last >= c->idle_close_ms) {
+		if (last != 0 && p->payload_len == 0 && now_ms - last >= c->idle_close_ms) {
 			emit(ev, &n, TCPA_ANOM_idle_close, side);
-			x->cflags |= TCPA_AC_IDLE;
+			k->cflags |= TCPA_AC_IDLE;
 			*idle_ms = now_ms - last;
 		}
 	}
 	if (p->payload_len != 0) {
-		if (s->state == TCPA_TCP_ST_CLOSE_WAIT && !(x->cflags & TCPA_AC_STALE)) {
+		if (s->state == TCPA_TCP_ST_CLOSE_WAIT && !(k->cflags & TCPA_AC_STALE)) {
 			emit(ev, &n, TCPA_ANOM_stale_reuse, side);
-			x->cflags |= TCPA_AC_STALE;
+			k->cflags |= TCPA_AC_STALE;
 		}
-		hs->last_data_ms = now_ms;
+		/* 0 means "none yet": a payload at packet time 0 ms counts as 1. */
+		f->last_data_ms = now_ms != 0 ? now_ms : 1;
 	}
 	return n;
 }

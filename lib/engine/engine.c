@@ -53,11 +53,11 @@ struct TCPA_CACHE_ALIGNED tcpa_engine {
 	TCPA_CACHE_ALIGNED uint32_t ev_head; /* written by the control core */
 };
 
-/* The rules' state of flow @f: indexing, not a call per segment. */
-static inline struct tcpa_anom_ext *
+/* The cold line of flow @f: indexing, not a call. */
+static inline struct tcpa_flow_ext *
 ext_of(const struct tcpa_engine *e, const struct tcpa_flow *f)
 {
-	return tcpa_anom_ext(&e->ext_base[f - e->ent_base]);
+	return &e->ext_base[f - e->ent_base];
 }
 
 static inline size_t
@@ -124,7 +124,7 @@ ep_bind(struct tcpa_engine *e, struct tcpa_flow *f)
 
 		tcpa_ep_key_of(f, side, side == f->cli ? TCPA_EP_CLIENT : TCPA_EP_SERVER, &k);
 		i = tcpa_ep_get(e->ep, &k);
-		f->ep[side] = i;
+		ext_of(e, f)->ep[side] = i;
 		if (unlikely(i == 0)) {
 			e->st.ep_full++;
 			continue;
@@ -137,10 +137,12 @@ ep_bind(struct tcpa_engine *e, struct tcpa_flow *f)
 static void
 ep_unbind(struct tcpa_engine *e, struct tcpa_flow *f, const uint8_t state[2])
 {
+	struct tcpa_flow_ext *x = ext_of(e, f);
+
 	for (unsigned side = 0; side < 2; side++) {
-		if (f->ep[side] != 0)
-			ep_add(e->ep, f->ep[side], state[side], -1);
-		f->ep[side] = 0;
+		if (x->ep[side] != 0)
+			ep_add(e->ep, x->ep[side], state[side], -1);
+		x->ep[side] = 0;
 	}
 }
 
@@ -176,9 +178,11 @@ event(struct tcpa_engine *e, const struct tcpa_flow *f, unsigned side, unsigned 
 static inline void
 anom(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, unsigned a)
 {
+	uint32_t ep = ext_of(e, f)->ep[side];
+
 	e->st.anom[a]++;
-	if (f->ep[side] != 0)
-		tcpa_ep_at(e->ep, f->ep[side])->anom[a]++;
+	if (ep != 0)
+		tcpa_ep_at(e->ep, ep)->anom[a]++;
 	if (e->ev != NULL)
 		event(e, f, side, a);
 }
@@ -206,11 +210,12 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	struct tcpa_engine *e = ctx;
 	uint8_t st[2] = { f->half[0].state, f->half[1].state };
 
-	struct tcpa_anom_ext *x = ext_of(e, f);
+	struct tcpa_flow_ext *x = ext_of(e, f);
+	struct tcpa_anom_cold *k = tcpa_anom_cold(x);
 
 	for (unsigned sd = 0; sd < 2; sd++)
-		if ((x->hflags[sd] & TCPA_AH_CW_STUCK) && f->ep[sd] != 0)
-			tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck--;
+		if ((f->hflags[sd] & TCPA_AH_CW_STUCK) && x->ep[sd] != 0)
+			tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck--;
 	/*
 	 * A SYN still unanswered when its flow expires (timeout_syn_s
 	 * shorter than syn_timeout_s) would find no flow when its timer
@@ -219,8 +224,8 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 	 */
 	if (!evicted && (f->flags & TCPA_FLOW_ROLE_SET) &&
 			f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT &&
-			f->half[f->cli].spare != 0 && !(x->cflags & TCPA_AC_SYN_DONE)) {
-		x->cflags |= TCPA_AC_SYN_DONE;
+			x->stamp[f->cli] != 0 && !(k->cflags & TCPA_AC_SYN_DONE)) {
+		k->cflags |= TCPA_AC_SYN_DONE;
 		anom(e, f, !f->cli, TCPA_ANOM_syn_unanswered);
 	}
 	ep_unbind(e, f, st);
@@ -239,13 +244,13 @@ on_drop(void *ctx, struct tcpa_flow *f, int evicted)
 /*
  * Start or stop the timed rules when states change: CLOSE_WAIT entered
  * (close_wait_stuck after close_wait_s), a SYN starting a connection
- * (syn_unanswered after syn_timeout_s). The stamp is kept in the half's
- * spare word, which no other code uses in those states.
+ * (syn_unanswered after syn_timeout_s). A side's stamp in the cold line
+ * tells its timer entry from a later condition's on the same flow.
  */
 static void
 timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_tcp_result *r)
 {
-	struct tcpa_anom_ext *x = ext_of(e, f);
+	struct tcpa_flow_ext *x = ext_of(e, f);
 	/*
 	 * The time of the segment that changed the state. e->now_ns moves
 	 * only at the end of a burst: it was 0 in the engine's first burst
@@ -262,18 +267,18 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 		if (h->state == r->old_state[sd])
 			continue;
 		if (h->state == TCPA_TCP_ST_CLOSE_WAIT) {
-			h->spare = now_ms;
+			x->stamp[sd] = now_ms;
 			fifo_push(e, Q_CLOSE_WAIT, idx | (uint32_t)sd << 31, now_ms);
 		} else if (r->old_state[sd] == TCPA_TCP_ST_CLOSE_WAIT &&
-				(x->hflags[sd] & TCPA_AH_CW_STUCK)) {
-			x->hflags[sd] &= (uint8_t)~TCPA_AH_CW_STUCK;
-			if (f->ep[sd] != 0)
-				tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck--;
+				(f->hflags[sd] & TCPA_AH_CW_STUCK)) {
+			f->hflags[sd] &= (uint8_t)~TCPA_AH_CW_STUCK;
+			if (x->ep[sd] != 0)
+				tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck--;
 		}
 	}
 	if ((r->what & TCPA_TCP_R_NEW_CONN) && f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT) {
-		f->half[f->cli].spare = now_ms;
-		x->cflags &= (uint8_t)~TCPA_AC_SYN_DONE;
+		x->stamp[f->cli] = now_ms;
+		tcpa_anom_cold(x)->cflags &= (uint8_t)~TCPA_AC_SYN_DONE;
 		fifo_push(e, Q_SYN, idx, now_ms);
 	}
 }
@@ -290,14 +295,21 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 static void
 rules_restart(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side)
 {
-	struct tcpa_anom_ext *x = ext_of(e, f);
+	struct tcpa_flow_ext *x = ext_of(e, f);
 	uint32_t now_us = (uint32_t)((e->cur != NULL ? e->cur->ts : e->now_ns) / 1000);
-	uint16_t mss = x->mss[side];
 
 	/* timers_on_change() has just armed its syn_unanswered timer. */
-	memset(x, 0, sizeof(*x));
-	x->mss[side] = mss;
-	x->born_us = now_us;
+	memset(tcpa_anom_cold(x), 0, sizeof(struct tcpa_anom_cold));
+	/* The state machine zeroed the halves' counters: their carries too. */
+	memset(x->pkts_hi, 0, sizeof(x->pkts_hi));
+	memset(x->bytes_hi, 0, sizeof(x->bytes_hi));
+	f->mss[!side] = 0;
+	f->rtt16 = 0;
+	f->last_data_ms = 0;
+	f->hflags[0] = f->hflags[1] = 0;
+	for (unsigned sd = 0; sd < 2; sd++)
+		f->half[sd].small_end = f->half[sd].small_us = 0;
+	f->born_us = now_us;
 	fifo_push(e, Q_ONE_SIDED, tcpa_flow_index(e->ft, f), now_us);
 }
 
@@ -318,14 +330,14 @@ account(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side,
 		 */
 		if (!(r->what & TCPA_TCP_R_NEW_CONN)) {
 			for (unsigned s = 0; s < 2; s++)
-				if (f->ep[s] != 0)
-					tcpa_ep_at(e->ep, f->ep[s])->conns--;
+				if (ext_of(e, f)->ep[s] != 0)
+					tcpa_ep_at(e->ep, ext_of(e, f)->ep[s])->conns--;
 		}
 		ep_unbind(e, f, r->old_state);
 		ep_bind(e, f);
 	} else {
 		for (unsigned s = 0; s < 2; s++)
-			tcpa_ep_move(e->ep, f->ep[s], r->old_state[s], f->half[s].state);
+			tcpa_ep_move(e->ep, ext_of(e, f)->ep[s], r->old_state[s], f->half[s].state);
 	}
 	timers_on_change(e, f, r);
 	if (likely((r->what & ~(TCPA_TCP_R_ROLES | TCPA_TCP_R_MIDSTREAM)) == 0))
@@ -382,11 +394,12 @@ static void
 profile_syn(struct tcpa_engine *e, const struct tcpa_flow *f, const struct tcpa_pkt *p,
 		unsigned side)
 {
+	uint32_t i = ext_of(e, f)->ep[side];
 	struct tcpa_ep *ep;
 
-	if (f->ep[side] == 0)
+	if (i == 0)
 		return;
-	ep = tcpa_ep_at(e->ep, f->ep[side]);
+	ep = tcpa_ep_at(e->ep, i);
 	ep->pflags = TCPA_EP_P_SYN | (p->opts & TCPA_OPT_WSCALE ? TCPA_EP_P_WS : 0) |
 		(p->opts & TCPA_OPT_SACKOK ? TCPA_EP_P_SACKOK : 0) |
 		(p->opts & TCPA_OPT_TS ? TCPA_EP_P_TS : 0);
@@ -402,22 +415,21 @@ static inline void
 rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
 {
 	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
-	struct tcpa_anom_ext *x = ext_of(e, f);
 	uint32_t idle_ms = 0, win;
 	unsigned n;
 
 	if (unlikely(e->ac.off))
 		return;
 	n = 0;
-	if (!tcpa_anom_fast(&e->ac, f, x, p, side, ev, &n))
-		n = tcpa_anom_segment(&e->ac, f, x, p, side, ev, &idle_ms);
+	if (!tcpa_anom_fast(&e->ac, f, p, side, ev, &n))
+		n = tcpa_anom_segment(&e->ac, f, ext_of(e, f), p, side, ev, &idle_ms);
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned a = ev[i].anom, sd = ev[i].side;
 
 		anom(e, f, sd, a);
-		if (a == TCPA_ANOM_idle_close && f->ep[sd] != 0) {
-			struct tcpa_ep *ep = tcpa_ep_at(e->ep, f->ep[sd]);
+		if (a == TCPA_ANOM_idle_close && ext_of(e, f)->ep[sd] != 0) {
+			struct tcpa_ep *ep = tcpa_ep_at(e->ep, ext_of(e, f)->ep[sd]);
 
 			ep->idle_sum_ms += idle_ms;
 			if (idle_ms > ep->idle_max_ms)
@@ -430,12 +442,20 @@ rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsi
 	}
 	/* A window larger than the last one may be the largest yet: rare. */
 	win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << f->half[side].wscale : p->win;
-	if (unlikely(win > f->half[side].win) && f->ep[side] != 0) {
-		struct tcpa_ep *ep = tcpa_ep_at(e->ep, f->ep[side]);
+	if (unlikely(win > f->half[side].win) && ext_of(e, f)->ep[side] != 0) {
+		struct tcpa_ep *ep = tcpa_ep_at(e->ep, ext_of(e, f)->ep[side]);
 
 		if (win > ep->max_win)
 			ep->max_win = win;
 	}
+}
+
+/* The hot line's 32-bit counters carry into the cold line before they wrap. */
+static inline void
+counters_carry(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side)
+{
+	if (unlikely((f->half[side].pkts | f->half[side].bytes) >> 31))
+		tcpa_flow_carry(f, ext_of(e, f), side);
 }
 
 static inline void
@@ -465,9 +485,12 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 	tcpa_flow_touch(f, now_ms);
 	e->cur = p;
 	rules(e, f, p, side);
-	if (likely(tcpa_tcp_predict(f, p, side)))
+	if (likely(tcpa_tcp_predict(f, p, side))) {
+		counters_carry(e, f, side);
 		return;
+	}
 	tcpa_tcp_input(f, p, side, &r);
+	counters_carry(e, f, side);
 	/* Most segments change no state: nothing to count, nothing to move. */
 	if (likely(r.what == 0 && r.old_state[0] == f->half[0].state &&
 			r.old_state[1] == f->half[1].state))
@@ -529,23 +552,23 @@ tev_flow(struct tcpa_engine *e, uint32_t idx)
 {
 	struct tcpa_flow *f = tcpa_flow_at(e->ft, idx & 0x7fffffff);
 
-	return f != NULL && f->tl.next != 0 ? f : NULL;
+	return f != NULL && f->live ? f : NULL;
 }
 
 static int
 check_syn(struct tcpa_engine *e, const struct tev *t, int end)
 {
 	struct tcpa_flow *f = tev_flow(e, t->idx);
-	struct tcpa_anom_ext *x;
+	struct tcpa_flow_ext *x;
 
 	if (!end && (int32_t)(tcpa_ns_to_ms(e->now_ns) - (t->stamp + e->ac.syn_timeout_ms)) < 0)
 		return 0;   /* not due */
 	if (f == NULL)
 		return 1;
 	x = ext_of(e, f);
-	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && f->half[f->cli].spare == t->stamp &&
-			!(x->cflags & TCPA_AC_SYN_DONE)) {
-		x->cflags |= TCPA_AC_SYN_DONE;
+	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && x->stamp[f->cli] == t->stamp &&
+			!(tcpa_anom_cold(x)->cflags & TCPA_AC_SYN_DONE)) {
+		tcpa_anom_cold(x)->cflags |= TCPA_AC_SYN_DONE;
 		anom(e, f, !f->cli, TCPA_ANOM_syn_unanswered);
 	}
 	return 1;
@@ -560,7 +583,7 @@ check_one_sided(struct tcpa_engine *e, const struct tev *t)
 
 	if ((int32_t)(now_us - (t->stamp + e->ac.syn_timeout_ms * 1000)) < 0)
 		return 0;
-	if (f == NULL || ext_of(e, f)->born_us != t->stamp)
+	if (f == NULL || f->born_us != t->stamp)
 		return 1;
 	/* One direction only, and more than a SYN in it (that is syn_unanswered). */
 	seen = (f->half[0].flags & TCPA_HALF_SEEN ? 1 : 0) | (f->half[1].flags & TCPA_HALF_SEEN ? 2 : 0);
@@ -575,18 +598,20 @@ check_close_wait(struct tcpa_engine *e, const struct tev *t)
 {
 	struct tcpa_flow *f = tev_flow(e, t->idx);
 	unsigned sd = t->idx >> 31;
-	struct tcpa_anom_ext *x;
+	struct tcpa_flow_ext *x;
 
 	if ((int32_t)(tcpa_ns_to_ms(e->now_ns) - (t->stamp + e->ac.close_wait_ms)) < 0)
 		return 0;
-	if (f == NULL || f->half[sd].state != TCPA_TCP_ST_CLOSE_WAIT || f->half[sd].spare != t->stamp)
+	if (f == NULL || f->half[sd].state != TCPA_TCP_ST_CLOSE_WAIT)
 		return 1;
 	x = ext_of(e, f);
-	if (!(x->hflags[sd] & TCPA_AH_CW_STUCK)) {
-		x->hflags[sd] |= TCPA_AH_CW_STUCK;
+	if (x->stamp[sd] != t->stamp)
+		return 1;
+	if (!(f->hflags[sd] & TCPA_AH_CW_STUCK)) {
+		f->hflags[sd] |= TCPA_AH_CW_STUCK;
 		anom(e, f, sd, TCPA_ANOM_close_wait_stuck);
-		if (f->ep[sd] != 0)
-			tcpa_ep_at(e->ep, f->ep[sd])->cw_stuck++;
+		if (x->ep[sd] != 0)
+			tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck++;
 	}
 	return 1;
 }

@@ -40,7 +40,7 @@ struct TCPA_CACHE_ALIGNED bucket {
 struct TCPA_CACHE_ALIGNED tcpa_flow_table {
 	struct bucket *bkt;
 	struct tcpa_flow *ent;      /* ent[1..cap] */
-	struct tcpa_flow_ext *ext;  /* ext[i]: analysis state of ent[i] */
+	struct tcpa_flow_ext *ext;  /* ext[i]: cold line of ent[i] (wheel links, slow-path state) */
 	uint32_t *free;             /* stack of free entry indexes */
 	struct tcpa_flow_link *heads; /* WHEEL_SLOTS sentinels, then the work list */
 	uint32_t cap;
@@ -94,7 +94,7 @@ tcpa_flow_table_memsize(uint32_t capacity)
 static inline struct tcpa_flow_link *
 link_of(struct tcpa_flow_table *t, uint32_t i)
 {
-	return i <= t->cap ? &t->ent[i].tl : &t->heads[i - t->cap - 1];
+	return i <= t->cap ? &t->ext[i].tl : &t->heads[i - t->cap - 1];
 }
 
 static inline uint32_t
@@ -243,9 +243,10 @@ bucket_match(const struct bucket *b, uint32_t sig)
 static inline void
 prefetch_entry(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
 {
+	(void)t;
+	/* Not the cold line (struct tcpa_flow_ext): the fast path never reads it. */
 	__builtin_prefetch(f);
 	__builtin_prefetch(&f->half[0]);
-	__builtin_prefetch(&t->ext[f - t->ent]);
 }
 
 static inline void
@@ -419,6 +420,7 @@ entry_release(struct tcpa_flow_table *t, struct tcpa_flow *f)
 
 	bucket_clear(t, i);
 	list_unlink(t, i);
+	f->live = 0;
 	t->free[t->nfree++] = i;
 }
 
@@ -496,6 +498,7 @@ tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint6
 	memset(f, 0, sizeof(*f));
 	memset(&t->ext[i], 0, sizeof(t->ext[i]));
 	f->key = *k;
+	f->live = 1;
 	f->tmo = tmo;
 	f->last_ms = now_ms;
 	bk->sig[s] = sig;
@@ -546,6 +549,7 @@ tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget)
 		visited++;
 		if ((int32_t)(now_ms - expiry_ms(t, f)) >= 0) {
 			t->drop(t->ctx, f, 0);
+			f->live = 0;
 			t->free[t->nfree++] = i;
 			bucket_clear(t, i);
 		} else {
@@ -647,8 +651,7 @@ tcpa_flow_foreach(struct tcpa_flow_table *t, int (*fn)(void *arg, struct tcpa_fl
 	for (uint32_t i = 1; i <= t->cap; i++) {
 		struct tcpa_flow *f = &t->ent[i];
 
-		/* Live entries are always on a wheel list. */
-		if (__atomic_load_n(&f->tl.next, __ATOMIC_RELAXED) != 0 && fn(arg, f) != 0)
+		if (__atomic_load_n(&f->live, __ATOMIC_RELAXED) != 0 && fn(arg, f) != 0)
 			return;
 	}
 }

@@ -1532,6 +1532,61 @@ test_restart_rules(void)
 	eng_close(&x);
 }
 
+static int
+first_flow(void *arg, struct tcpa_flow *f)
+{
+	*(struct tcpa_flow **)arg = f;
+	return 1;
+}
+
+/*
+ * The hot line holds 32-bit counters; the engine carries them into the
+ * cold line before they wrap, so a flow's totals never lose a count.
+ */
+static void
+test_counters_carry(void)
+{
+	struct eng x;
+	struct conn c;
+	struct tcpa_flow *f = NULL;
+	struct tcpa_flow_ext *fx;
+	unsigned cs;
+	const uint64_t base_b = (1ULL << 31) - 1000, base_p = (1ULL << 31) - 2;
+
+	eng_open(&x, 64, 16, T0);
+	conn_init(&c, CADDR, 40000, SADDR, 80);
+	handshake(&x, &c);
+	tcpa_flow_foreach(tcpa_engine_flows(x.e), first_flow, &f);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fx = tcpa_flow_ext(tcpa_engine_flows(x.e), f);
+	cs = f->cli;
+	/* As if the client had already sent just under 2 GiB in 2^31 - 2 segments. */
+	f->half[cs].bytes = (uint32_t)base_b;
+	f->half[cs].pkts = (uint32_t)base_p;
+	for (unsigned i = 0; i < 5; i++) {
+		seg(&x, &c, CLI, F_A | F_P, 1400);
+		seg(&x, &c, SRV, F_A, 0);
+	}
+	CHECK_EQ(tcpa_flow_bytes(f, fx, cs), base_b + 5 * 1400);
+	CHECK_EQ(tcpa_flow_pkts(f, fx, cs), base_p + 5);
+	CHECK_EQ(fx->bytes_hi[cs], 1);
+	CHECK_EQ(fx->pkts_hi[cs], 1);
+	CHECK(f->half[cs].bytes < (1u << 31) && f->half[cs].pkts < (1u << 31));
+	CHECK_EQ(tcpa_flow_pkts(f, fx, !cs), 1 + 5);
+	/* A new connection on the tuple starts its counts from zero, carries too. */
+	client_close(&x, &c);
+	x.now += 10 * SEC;
+	c.nxt[CLI] += 100000;
+	restarts_seen = true;
+	handshake(&x, &c);
+	CHECK_EQ(tcpa_flow_pkts(f, fx, cs), 2);
+	CHECK_EQ(tcpa_flow_bytes(f, fx, cs), 0);
+	restarts_seen = false;
+	eng_close(&x);
+}
+
 int
 main(void)
 {
@@ -1559,6 +1614,7 @@ main(void)
 	RUN(test_tw_peak);
 	RUN(test_idle_profile);
 	RUN(test_restart_rules);
+	RUN(test_counters_carry);
 
 	printf("engine: %u passed, %u failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;

@@ -98,8 +98,8 @@ drop_cb(void *ctx, struct tcpa_flow *f, int evicted)
 		d->evicted[d->n] = evicted;
 		d->last_ms[d->n] = f->last_ms;
 		d->tmo[d->n] = f->tmo;
-		/* Tests put a tag in half[0].spare to identify flows. */
-		d->spare[d->n] = f->half[0].spare;
+		/* Tests put a tag in half[0].small_us (no table code reads it) to identify flows. */
+		d->spare[d->n] = f->half[0].small_us;
 	}
 	d->n++;
 	d->nevict += evicted != 0;
@@ -425,7 +425,8 @@ test_insert_lookup_remove(void)
 		CHECK_EQ(f[i]->last_ms, 1000 + i);
 		CHECK_EQ(f[i]->half[0].state, 0);
 		CHECK_EQ(f[i]->half[1].nxt, 0);
-		CHECK_EQ(f[i]->ep[0], 0);
+		CHECK_EQ(tcpa_flow_ext(x.t, f[i])->ep[0], 0);
+		CHECK_EQ(f[i]->live, 1);
 		CHECK_EQ(f[i]->flags, 0);
 		CHECK_EQ(((uintptr_t)f[i]) & 63, 0);
 		CHECK_EQ(tcpa_flow_count(x.t), i + 1);
@@ -628,7 +629,7 @@ ins_tag(struct tbl *x, struct tcpa_flow_key *k, uint32_t tag, uint8_t tmo, uint3
 
 	key_rand(k, 0x400000 + tag);
 	f = ins(x, k, tmo, now);
-	f->half[0].spare = tag;
+	f->half[0].small_us = tag;
 	return f;
 }
 
@@ -1116,8 +1117,8 @@ visit_cb(void *arg, struct tcpa_flow *f)
 	struct visit *v = arg;
 
 	v->n++;
-	if (f->half[0].spare < 4096)
-		v->seen[f->half[0].spare]++;
+	if (f->half[0].small_us < 4096)
+		v->seen[f->half[0].small_us]++;
 	return v->stop_after != 0 && v->n >= v->stop_after;
 }
 

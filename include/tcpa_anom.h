@@ -11,6 +11,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tcpa_flow.h"
 #include "tcpa_pkt.h"
@@ -123,7 +124,8 @@ struct tcpa_anom_ev {
  * segment or a fresh ACK between two ESTABLISHED ends, with nothing pending
  * on either side (no probe awaiting its ACK, no gap, no SACK signalling, the
  * windows open, nothing acknowledged beyond what was seen). Only Nagle's
- * rule can fire there; otherwise only the bookkeeping moves.
+ * rule can fire there; otherwise only the bookkeeping moves. Only for a
+ * segment tcpa_tcp_predictable() accepted: it shares that test.
  * @return 1 if handled (*n anomalies in @p ev), 0: call tcpa_anom_segment().
  */
 static inline int
@@ -133,9 +135,12 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
 	struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
 	uint32_t now_us, end, mss;
 
-	if (!((p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
-			s->state == TCPA_TCP_ST_ESTABLISHED && q->state == TCPA_TCP_ST_ESTABLISHED &&
-			((f->hflags[0] | f->hflags[1]) & ~TCPA_AH_LATE) == 0 &&
+	/* The caller checked tcpa_tcp_predictable(): a plain ACK, both ESTABLISHED. */
+	uint16_t hf;
+
+	/* Both sides' flags in one load: anything but LATE pending sends it slow. */
+	memcpy(&hf, f->hflags, sizeof(hf));
+	if (!((hf & (uint16_t)~(TCPA_AH_LATE | TCPA_AH_LATE << 8)) == 0 &&
 			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
 			tcpa_seq_le(p->ack, q->nxt)))
 		return 0;

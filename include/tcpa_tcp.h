@@ -111,24 +111,29 @@ tcpa_tcp_window(const struct tcpa_flow *f, struct tcpa_half *s, const struct tcp
 }
 
 /**
- * Header prediction: a plain ACK or data segment with both ends
+ * Header prediction, the test: a plain ACK or data segment with both ends
  * ESTABLISHED (no FIN sent, SYNs long acknowledged) changes no state; only
  * ack, sequence, window and counters move. Most segments of a busy link
- * take this path.
- * @return true if the segment was fully handled, false to call
- *   tcpa_tcp_input().
+ * pass it.
  */
 static inline bool
-tcpa_tcp_predict(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+tcpa_tcp_predictable(const struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	return (p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
+		f->half[side].state == TCPA_TCP_ST_ESTABLISHED &&
+		f->half[!side].state == TCPA_TCP_ST_ESTABLISHED;
+}
+
+/**
+ * Header prediction, the update, for a segment tcpa_tcp_predictable()
+ * accepted: what tcpa_tcp_input() would do to it, without the state machine.
+ */
+static inline void
+tcpa_tcp_predicted(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
 {
 	struct tcpa_half *s = &f->half[side];
-	uint32_t end;
+	uint32_t end = p->seq + p->payload_len;
 
-	if (!((p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
-			s->state == TCPA_TCP_ST_ESTABLISHED &&
-			f->half[!side].state == TCPA_TCP_ST_ESTABLISHED))
-		return false;
-	end = p->seq + p->payload_len;
 	s->ack = p->ack;
 	if ((int32_t)(end - s->nxt) > 0)
 		s->nxt = end;
@@ -136,6 +141,19 @@ tcpa_tcp_predict(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
 	s->flags |= TCPA_HALF_ACKED | TCPA_HALF_SEEN;
 	s->pkts++;
 	s->bytes += p->payload_len;
+}
+
+/**
+ * Header prediction: test and update.
+ * @return true if the segment was fully handled, false to call
+ *   tcpa_tcp_input().
+ */
+static inline bool
+tcpa_tcp_predict(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	if (!tcpa_tcp_predictable(f, p, side))
+		return false;
+	tcpa_tcp_predicted(f, p, side);
 	return true;
 }
 

@@ -410,20 +410,31 @@ profile_syn(struct tcpa_engine *e, const struct tcpa_flow *f, const struct tcpa_
 		ep->max_win = p->win;
 }
 
-/* Per-segment rules (lib/anom), before the state machine moves. */
-static inline void
-rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+/* The endpoint's largest advertised window (the SO_RCVBUF evidence). */
+static TCPA_COLD void
+max_win_set(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, uint32_t win)
 {
-	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
-	uint32_t idle_ms = 0, win;
-	unsigned n;
+	uint32_t i = ext_of(e, f)->ep[side];
 
-	if (unlikely(e->ac.off))
-		return;
-	n = 0;
-	if (!tcpa_anom_fast(&e->ac, f, p, side, ev, &n))
-		n = tcpa_anom_segment(&e->ac, f, ext_of(e, f), p, side, ev, &idle_ms);
+	if (i != 0 && win > tcpa_ep_at(e->ep, i)->max_win)
+		tcpa_ep_at(e->ep, i)->max_win = win;
+}
 
+/* A window larger than the last one may be the largest yet: rare. */
+static inline void
+max_win(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << f->half[side].wscale :
+		p->win;
+
+	if (unlikely(win > f->half[side].win))
+		max_win_set(e, f, side, win);
+}
+
+static TCPA_COLD void
+rules_count(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_anom_ev *ev,
+		unsigned n, uint32_t idle_ms)
+{
 	for (unsigned i = 0; i < n; i++) {
 		unsigned a = ev[i].anom, sd = ev[i].side;
 
@@ -436,18 +447,51 @@ rules(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsi
 				ep->idle_max_ms = idle_ms;
 		}
 	}
-	if (unlikely(p->tcp_flags & TCPA_TCP_SYN)) {
-		profile_syn(e, f, p, side);
-		return;
-	}
-	/* A window larger than the last one may be the largest yet: rare. */
-	win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << f->half[side].wscale : p->win;
-	if (unlikely(win > f->half[side].win) && ext_of(e, f)->ep[side] != 0) {
-		struct tcpa_ep *ep = tcpa_ep_at(e->ep, ext_of(e, f)->ep[side]);
+}
 
-		if (win > ep->max_win)
-			ep->max_win = win;
+/* Every per-segment rule (lib/anom), before the state machine moves. */
+static void
+rules_all(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+{
+	struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
+	uint32_t idle_ms = 0;
+	unsigned n;
+
+	n = tcpa_anom_segment(&e->ac, f, ext_of(e, f), p, side, ev, &idle_ms);
+	if (n != 0)
+		rules_count(e, f, ev, n, idle_ms);
+	if (unlikely(p->tcp_flags & TCPA_TCP_SYN))
+		profile_syn(e, f, p, side);
+	else
+		max_win(e, f, p, side);
+}
+
+/*
+ * A segment header prediction takes: the rules' fast path (it shares the
+ * prediction's test), else all rules; then the prediction's update.
+ */
+static inline void
+segment_predicted(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p,
+		unsigned side)
+{
+	uint32_t win = f->half[side].win;
+
+	if (likely(!e->ac.off)) {
+		struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
+		unsigned n = 0;
+
+		if (unlikely(!tcpa_anom_fast(&e->ac, f, p, side, ev, &n))) {
+			rules_all(e, f, p, side);
+			tcpa_tcp_predicted(f, p, side);
+			return;
+		}
+		if (unlikely(n != 0))
+			rules_count(e, f, ev, n, 0);
 	}
+	tcpa_tcp_predicted(f, p, side);
+	/* The window the update just scaled, compared with the last one. */
+	if (unlikely(f->half[side].win > win) && likely(!e->ac.off))
+		max_win_set(e, f, side, f->half[side].win);
 }
 
 /* The hot line's 32-bit counters carry into the cold line before they wrap. */
@@ -484,11 +528,13 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 	s->rxc = p->rxc;
 	tcpa_flow_touch(f, now_ms);
 	e->cur = p;
-	rules(e, f, p, side);
-	if (likely(tcpa_tcp_predict(f, p, side))) {
+	if (likely(tcpa_tcp_predictable(f, p, side))) {
+		segment_predicted(e, f, p, side);
 		counters_carry(e, f, side);
 		return;
 	}
+	if (likely(!e->ac.off))
+		rules_all(e, f, p, side);
 	tcpa_tcp_input(f, p, side, &r);
 	counters_carry(e, f, side);
 	/* Most segments change no state: nothing to count, nothing to move. */

@@ -186,7 +186,8 @@ feed(struct conn *c, unsigned who, const struct tcpa_pkt *p)
 	c->idle_ms = 0xdeadbeef;
 	/* As the engine does: the inline fast path, else every rule. */
 	c->nev = 0;
-	if (!tcpa_anom_fast(&c->cf, &c->f, p, (unsigned)side, c->ev, &c->nev))
+	if (!tcpa_tcp_predictable(&c->f, p, (unsigned)side) ||
+			!tcpa_anom_fast(&c->cf, &c->f, p, (unsigned)side, c->ev, &c->nev))
 		c->nev = tcpa_anom_segment(&c->cf, &c->f, &c->x, p, (unsigned)side, c->ev,
 			&c->idle_ms);
 	CHECK(c->nev <= TCPA_ANOM_SEG_MAX);

@@ -25,6 +25,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=bench/out
 DURATION=${DURATION:-10}
+ENGINE_REPS=${ENGINE_REPS:-7}
 TCPA=$BUILD/app/tcpa/tcpa
 GEN=$BUILD/tools/gen/tcpa-gen
 ENGINE=$BUILD/bench/bench_engine
@@ -64,8 +65,12 @@ for conns in 1000 100000 1000000; do
             --vdev "net_pcap0,rx_pcap=$cap,infinite_rx=1" -- --duration "$DURATION" --stats \
             --flows_per_core "$flows" --hash-seed 7 --mbufs $((pkts + 65536)) --mbuf-size 512 \
             --rules 0 --json >"$OUT/report_${conns}_$rep.json" 2>"$OUT/stats_${conns}_$rep.txt"
-        "$ENGINE" "$cap" --seconds 5 --flows "$flows" --no-rules >"$OUT/engine_${conns}_$rep.txt"
-        "$ENGINE" "$cap" --seconds 5 --flows "$flows" >"$OUT/rules_${conns}_$rep.txt"
+    done
+    # The rules' cost is a difference of two noisy figures: more runs,
+    # interleaved, so that a slow spell of the VM hits both alike.
+    for rep in $(seq "$ENGINE_REPS"); do
+        "$ENGINE" "$cap" --seconds 3 --flows "$flows" --no-rules >"$OUT/engine_${conns}_$rep.txt"
+        "$ENGINE" "$cap" --seconds 3 --flows "$flows" >"$OUT/rules_${conns}_$rep.txt"
     done
     # The driver alone: receive and free, no analysis.
     "$TCPA" -l 0-1 "${huge[@]}" --no-pci --file-prefix "tcpa-bench$$" --log-level='*:warning' \
@@ -79,19 +84,20 @@ print(f"{n / float(sys.argv[2]) / 1e6:.1f}")
 PY
 )
     hz=$(sed -n 's/^tsc_hz \([0-9]*\)$/\1/p' "$OUT/stats_${conns}_1.txt")
-    read -r e2e_mpps e2e_cyc busy eng_mpps eng_cyc rul_cyc < <(python3 - "$OUT" "$conns" "$hz" <<'PY'
+    read -r e2e_mpps e2e_cyc busy eng_mpps eng_cyc rul_cyc < <(python3 - "$OUT" "$conns" "$hz" "$ENGINE_REPS" <<'PY'
 import json, re, statistics, sys
-out, conns, hz = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out, conns, hz, reps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 e2e, busy, eng, engc, rul = [], [], [], [], []
-for rep in (1, 2, 3):
+for rep in range(1, reps + 1):
     rul.append(float(re.search(r"Mpps, ([0-9.]+) cycles", open(f"{out}/rules_{conns}_{rep}.txt").read()).group(1)))
+    m = re.search(r": ([0-9.]+) Mpps, ([0-9.]+) cycles", open(f"{out}/engine_{conns}_{rep}.txt").read())
+    eng.append(float(m.group(1)))
+    engc.append(float(m.group(2)))
+for rep in (1, 2, 3):
     t = json.load(open(f"{out}/report_{conns}_{rep}.json"))["totals"]
     e2e.append(t["packets"] / t["duration_s"] / 1e6)
     busy.append(float(re.search(r"([0-9.]+) cycles/packet busy",
                                 open(f"{out}/stats_{conns}_{rep}.txt").read()).group(1)))
-    m = re.search(r": ([0-9.]+) Mpps, ([0-9.]+) cycles", open(f"{out}/engine_{conns}_{rep}.txt").read())
-    eng.append(float(m.group(1)))
-    engc.append(float(m.group(2)))
 m = statistics.median(e2e)
 print(f"{m:.2f} {hz / (m * 1e6):.0f} {statistics.median(busy):.0f} "
       f"{statistics.median(eng):.2f} {statistics.median(engc):.0f} {statistics.median(rul):.0f}")
@@ -116,6 +122,36 @@ if command -v suricata >/dev/null; then
     t1=$(date +%s.%N)
     suri_mpps=$(python3 -c "print(f'{$n / ($t1 - $t0) / 1e6:.3f}')")
 fi
+# The rules' cost in instructions, which do not depend on the VM's noise:
+# callgrind on bench_engine over a 10k-connection capture, 1 and 4 passes,
+# so that loading the capture and zeroing the table cancel out.
+instr=()
+if command -v valgrind >/dev/null; then
+    cap10k=$OUT/bench_10000.0.pcap
+    [ -e "$cap10k" ] ||
+        "$GEN" -o "$OUT/bench_10000.pcap" --bench --concurrent 10000 --packets 300000 --split 1 --hash-seed 7 >/dev/null
+    for mode in rules none; do
+        arg=(); [ "$mode" = none ] && arg=(--no-rules)
+        for loops in 1 4; do
+            valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ENGINE" "$cap10k" --flows 65536 \
+                --loops "$loops" "${arg[@]}" >"$OUT/cg_${mode}_$loops.txt" 2>&1
+        done
+    done
+    instr=($(python3 - "$OUT" <<'PY'
+import re, sys
+out = sys.argv[1]
+def run(mode, loops):
+    t = open(f"{out}/cg_{mode}_{loops}.txt").read()
+    ir = int(re.search(r"refs:\s+([0-9,]+)", t).group(1).replace(",", ""))
+    seg = int(re.search(r"([0-9]+) segments in", t).group(1))
+    return ir, seg
+r = {m: [run(m, 1), run(m, 4)] for m in ("rules", "none")}
+per = {m: (r[m][1][0] - r[m][0][0]) / (r[m][1][1] - r[m][0][1]) for m in r}
+print(f"{per['none']:.0f} {per['rules']:.0f} {(per['rules'] / per['none'] - 1) * 100:+.1f}%")
+PY
+))
+fi
+
 tcpa100k=$(sed -n 's/^| 100000 | [0-9]* | \([0-9.]*\) |.*/\1/p' <(printf '%s\n' "${results[@]}"))
 
 {
@@ -136,5 +172,10 @@ tcpa100k=$(sed -n 's/^| 100000 | [0-9]* | \([0-9.]*\) |.*/\1/p' <(printf '%s\n' 
     echo "| tshark -r (TCP analysis on) | $tshark_mpps | $(python3 -c "print(f'{$tcpa100k / $tshark_mpps:.0f}')") |"
     if [ "$suri_mpps" != n/a ]; then
         echo "| suricata -r --runmode single | $suri_mpps | $(python3 -c "print(f'{$tcpa100k / $suri_mpps:.0f}')") |"
+    fi
+    if [ ${#instr[@]} -eq 3 ]; then
+        echo
+        echo "Instructions per segment (callgrind, bench_engine, 10k connections, passes 2-4):" \
+            "state tracking ${instr[0]}, with every rule ${instr[1]} (${instr[2]})."
     fi
 } | tee "$OUT/results.md"

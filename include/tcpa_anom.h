@@ -78,6 +78,8 @@ struct tcpa_anom_conf {
 #define TCPA_AC_STALE   0x01    /* stale_reuse counted */
 #define TCPA_AC_IDLE    0x02    /* idle_close counted */
 #define TCPA_AC_SYN_DONE 0x04   /* syn_unanswered decided for the current SYN */
+#define TCPA_AC_SACKED  0x08    /* sack_lo/sack_hi hold a block */
+#define TCPA_AC_SACK_OWNER1 0x10 /* ... that key side 1 reported (else side 0) */
 
 /** A gap the observer saw in one side's sequence space: [lo, hi). */
 struct tcpa_anom_hole {
@@ -89,11 +91,27 @@ struct tcpa_anom_hole {
 /** The rules' slow-path state: tcpa_flow_ext.rules. */
 struct tcpa_anom_cold {
 	struct tcpa_anom_hole hole[2];  /* by key side, valid if TCPA_AH_HOLE */
-	uint8_t dupacks[2];             /* consecutive duplicate ACKs sent by each side */
+	uint8_t dupacks;                /* consecutive duplicate ACKs: side 0 in the low
+					 * nibble, side 1 in the high one, each stops at 15 */
 	uint8_t cflags;                 /* TCPA_AC_* */
-	uint8_t sig4ms;                 /* when a receiver began signalling a hole
-					 * (first dup ACK or SACK), in 4 ms units mod 256 */
+	uint16_t sig_ms;                /* when a receiver began signalling a hole (first
+					 * dup ACK or SACK), packet time in ms mod 2^16 */
+	/*
+	 * The lowest SACK block above the cumulative ACK in the last ACK of
+	 * side TCPA_AC_SACK_OWNER1 ? 1 : 0, as offsets from that ACK (which is
+	 * its half's ack): [ack + sack_lo, ack + sack_hi). Valid with
+	 * TCPA_AC_SACKED; a block beyond 64 KiB of the ACK is not kept.
+	 */
+	uint16_t sack_lo;
+	uint16_t sack_hi;
 };
+
+/** Consecutive duplicate ACKs side @p side sent. */
+static inline unsigned
+tcpa_anom_dupacks(const struct tcpa_anom_cold *k, unsigned side)
+{
+	return (k->dupacks >> (side * 4)) & 0xf;
+}
 
 _Static_assert(sizeof(struct tcpa_anom_cold) <= sizeof(((struct tcpa_flow_ext *)0)->rules),
 	"the rules' cold state must fit the flow's cold line");

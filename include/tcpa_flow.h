@@ -223,10 +223,15 @@ enum tcpa_flow_tmo {
 struct TCPA_CACHE_ALIGNED tcpa_flow_ext {
 	struct tcpa_flow_link tl; /* the table's timer wheel */
 	uint32_t ep[2];         /* engine: endpoint record of each side, 0 = none */
-	uint32_t stamp[2];      /* engine: when a side's pending timed condition began, ms */
+	/*
+	 * engine: when a side's pending timed condition began, ms mod 2^16
+	 * (odd, never 0). Only tells the condition's timer entry, which holds
+	 * the full time, from a later one on the same entry.
+	 */
+	uint16_t stamp[2];
 	uint16_t pkts_hi[2];    /* carries of half[].pkts, in units of 2^31 */
 	uint32_t bytes_hi[2];   /* carries of half[].bytes, in units of 2^31 */
-	uint8_t rules[28];      /* lib/anom's slow-path state (struct tcpa_anom_cold) */
+	uint8_t rules[32];      /* lib/anom's slow-path state (struct tcpa_anom_cold) */
 };
 
 _Static_assert(sizeof(struct tcpa_flow_ext) == 64, "the cold line is one cache line");

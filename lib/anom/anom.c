@@ -62,13 +62,71 @@ reorder_window_us(const struct tcpa_anom_conf *c, const struct tcpa_flow *f)
 
 /* Consecutive duplicate ACKs of @side; hflags mirrors "any" for the fast path. */
 static inline void
-dupacks_set(struct tcpa_flow *f, struct tcpa_anom_cold *k, unsigned side, uint8_t v)
+dupacks_set(struct tcpa_flow *f, struct tcpa_anom_cold *k, unsigned side, unsigned v)
 {
-	k->dupacks[side] = v;
+	k->dupacks = (uint8_t)((k->dupacks & ~(0xfu << (side * 4))) | (v << (side * 4)));
 	if (v != 0)
 		f->hflags[side] |= TCPA_AH_DUPS;
 	else
 		f->hflags[side] &= (uint8_t)~TCPA_AH_DUPS;
+}
+
+/* Side of the receiver whose SACK block @k holds, or -1. */
+static inline int
+sack_owner(const struct tcpa_flow *f, const struct tcpa_anom_cold *k)
+{
+	int o = (k->cflags & TCPA_AC_SACK_OWNER1) ? 1 : 0;
+
+	/* Its last ACK carried the block; a later one without SACK cleared both. */
+	return (k->cflags & TCPA_AC_SACKED) && (f->hflags[o] & TCPA_AH_SACK) ? o : -1;
+}
+
+/*
+ * Remember what the receiver @side says it holds above its cumulative ACK:
+ * the lowest SACK block of this ACK (a resend after a timeout walks up
+ * from the ACK, so the lowest block is the one it meets first; as the ACK
+ * moves past it, the next ACK's lowest block takes its place). D-SACK
+ * blocks, at or below the ACK, report duplicates, not holdings.
+ */
+static void
+sack_keep(struct tcpa_anom_cold *k, const struct tcpa_pkt *p, unsigned side)
+{
+	uint32_t lo = 0, hi = 0;
+	int found = 0;
+
+	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN)) {
+		for (unsigned i = 0; i < p->nsack && i < TCPA_PKT_MAX_SACK; i++) {
+			uint32_t l = p->sack[i][0], r = p->sack[i][1];
+
+			if (!tcpa_seq_gt(l, p->ack) || !tcpa_seq_gt(r, l))
+				continue;
+			if (!found || tcpa_seq_lt(l, lo)) {
+				lo = l;
+				hi = r;
+				found = 1;
+			}
+		}
+	}
+	if (found && hi - p->ack <= UINT16_MAX) {
+		k->sack_lo = (uint16_t)(lo - p->ack);
+		k->sack_hi = (uint16_t)(hi - p->ack);
+		k->cflags = (uint8_t)((k->cflags & ~TCPA_AC_SACK_OWNER1) | TCPA_AC_SACKED |
+			(side ? TCPA_AC_SACK_OWNER1 : 0));
+	} else if ((k->cflags & TCPA_AC_SACKED) &&
+			((k->cflags & TCPA_AC_SACK_OWNER1) ? 1u : 0u) == side) {
+		k->cflags &= (uint8_t)~TCPA_AC_SACKED;
+	}
+}
+
+/* Does the receiver of @side's data hold [seq, end) already (SACK)? */
+static inline int
+sack_holds(const struct tcpa_flow *f, const struct tcpa_anom_cold *k, unsigned side,
+		uint32_t seq, uint32_t end)
+{
+	uint32_t base = f->half[!side].ack;
+
+	return sack_owner(f, k) == (int)!side &&
+		tcpa_seq_ge(seq, base + k->sack_lo) && tcpa_seq_le(end, base + k->sack_hi);
 }
 
 /* ACK-side rules for a segment from @side acknowledging its peer. */
@@ -77,6 +135,7 @@ ack_rules(const struct tcpa_anom_conf *c, struct tcpa_flow *f, struct tcpa_anom_
 		const struct tcpa_pkt *p, unsigned side, uint32_t now_us, struct tcpa_anom_ev *ev,
 		unsigned *n)
 {
+	uint32_t now_ms = tcpa_ns_to_ms(p->ts);
 	struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
 	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << s->wscale : p->win;
 	int pure = p->payload_len == 0 && !(p->tcp_flags & (TCPA_TCP_FIN | TCPA_TCP_SYN));
@@ -103,20 +162,21 @@ ack_rules(const struct tcpa_anom_conf *c, struct tcpa_flow *f, struct tcpa_anom_
 	if (pure && (s->flags & TCPA_HALF_ACKED) && p->ack == s->ack && win == s->win &&
 			win != 0 && (q->flags & TCPA_HALF_SEEN) && tcpa_seq_lt(p->ack, q->nxt)) {
 		emit(ev, n, TCPA_ANOM_dup_ack, side);
-		if (k->dupacks[side] == 0 && !(f->hflags[side] & TCPA_AH_SACK))
-			k->sig4ms = (uint8_t)(now_us / 4000);
-		if (k->dupacks[side] < UINT8_MAX)
-			dupacks_set(f, k, side, (uint8_t)(k->dupacks[side] + 1));
+		if (tcpa_anom_dupacks(k, side) == 0 && !(f->hflags[side] & TCPA_AH_SACK))
+			k->sig_ms = (uint16_t)now_ms;
+		if (tcpa_anom_dupacks(k, side) < 15)
+			dupacks_set(f, k, side, tcpa_anom_dupacks(k, side) + 1);
 	} else if (!(s->flags & TCPA_HALF_ACKED) || p->ack != s->ack) {
 		dupacks_set(f, k, side, 0);
 	}
 	/* SACK blocks above the ACK: the receiver is signalling holes. */
 	if (p->nsack != 0 && !(p->tcp_flags & TCPA_TCP_SYN)) {
-		if (!(f->hflags[side] & TCPA_AH_SACK) && k->dupacks[side] == 0)
-			k->sig4ms = (uint8_t)(now_us / 4000);
+		if (!(f->hflags[side] & TCPA_AH_SACK) && tcpa_anom_dupacks(k, side) == 0)
+			k->sig_ms = (uint16_t)now_ms;
 		f->hflags[side] |= TCPA_AH_SACK;
 	} else
 		f->hflags[side] &= (uint8_t)~TCPA_AH_SACK;
+	sack_keep(k, p, side);
 	if (pure && (f->hflags[!side] & TCPA_AH_KA)) {
 		emit(ev, n, TCPA_ANOM_keepalive_ack, side);
 		f->hflags[!side] &= (uint8_t)~TCPA_AH_KA;
@@ -184,12 +244,15 @@ resend_rules(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
 	int in_hole = (f->hflags[side] & TCPA_AH_HOLE) && tcpa_seq_ge(p->seq, hs->lo) &&
 		tcpa_seq_lt(p->seq, hs->hi);
 
-	if ((q->flags & TCPA_HALF_ACKED) && tcpa_seq_le(end, q->ack)) {
+	if ((q->flags & TCPA_HALF_ACKED) && (tcpa_seq_le(end, q->ack) ||
+			/* SACK blocks decide what the receiver already holds. */
+			sack_holds(f, k, side, p->seq, end))) {
 		emit(ev, n, TCPA_ANOM_spurious_retransmission, side);
-	} else if (((k->dupacks[!side] >= 2 && q->ack == p->seq) ||
+	} else if (((tcpa_anom_dupacks(k, !side) >= 2 && q->ack == p->seq) ||
 			((f->hflags[!side] & TCPA_AH_SACK) && tcpa_seq_ge(p->seq, q->ack))) &&
 			/* sooner than the minimum RTO after the hole was signalled */
-			(uint8_t)(now_us / 4000 - k->sig4ms) * 4000u < c->min_rto_us) {
+			(uint32_t)(uint16_t)(tcpa_ns_to_ms(p->ts) - k->sig_ms) * 1000u <
+			c->min_rto_us) {
 		/* The receiver is signalling exactly this hole. */
 		emit(ev, n, TCPA_ANOM_fast_retransmission, side);
 		emit(ev, n, TCPA_ANOM_retransmission, side);

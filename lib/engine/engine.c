@@ -267,7 +267,7 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 		if (h->state == r->old_state[sd])
 			continue;
 		if (h->state == TCPA_TCP_ST_CLOSE_WAIT) {
-			x->stamp[sd] = now_ms;
+			x->stamp[sd] = (uint16_t)now_ms;
 			fifo_push(e, Q_CLOSE_WAIT, idx | (uint32_t)sd << 31, now_ms);
 		} else if (r->old_state[sd] == TCPA_TCP_ST_CLOSE_WAIT &&
 				(f->hflags[sd] & TCPA_AH_CW_STUCK)) {
@@ -277,7 +277,7 @@ timers_on_change(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_t
 		}
 	}
 	if ((r->what & TCPA_TCP_R_NEW_CONN) && f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT) {
-		x->stamp[f->cli] = now_ms;
+		x->stamp[f->cli] = (uint16_t)now_ms;
 		tcpa_anom_cold(x)->cflags &= (uint8_t)~TCPA_AC_SYN_DONE;
 		fifo_push(e, Q_SYN, idx, now_ms);
 	}
@@ -612,7 +612,7 @@ check_syn(struct tcpa_engine *e, const struct tev *t, int end)
 	if (f == NULL)
 		return 1;
 	x = ext_of(e, f);
-	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && x->stamp[f->cli] == t->stamp &&
+	if (f->half[f->cli].state == TCPA_TCP_ST_SYN_SENT && x->stamp[f->cli] == (uint16_t)t->stamp &&
 			!(tcpa_anom_cold(x)->cflags & TCPA_AC_SYN_DONE)) {
 		tcpa_anom_cold(x)->cflags |= TCPA_AC_SYN_DONE;
 		anom(e, f, !f->cli, TCPA_ANOM_syn_unanswered);
@@ -651,7 +651,7 @@ check_close_wait(struct tcpa_engine *e, const struct tev *t)
 	if (f == NULL || f->half[sd].state != TCPA_TCP_ST_CLOSE_WAIT)
 		return 1;
 	x = ext_of(e, f);
-	if (x->stamp[sd] != t->stamp)
+	if (x->stamp[sd] != (uint16_t)t->stamp)
 		return 1;
 	if (!(f->hflags[sd] & TCPA_AH_CW_STUCK)) {
 		f->hflags[sd] |= TCPA_AH_CW_STUCK;

@@ -421,7 +421,7 @@ test_fast_path(void)
 	seg(&c, SRV, F_A, 0);
 	EXPECT(&c);
 	CHECK_EQ(hflags(&c, CLI) | hflags(&c, SRV), 0);
-	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks[0] | tcpa_anom_cold(&c.x)->dupacks[1], 0);
+	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks, 0);
 	CHECK_EQ(tcpa_anom_cold(&c.x)->cflags, 0);
 }
 
@@ -556,7 +556,7 @@ test_fast_retransmission(void)
 	wait_ms(&c, 5);
 	seg_ack(&c, SRV, F_A, 0, ack);
 	EXPECT(&c, A_DUP, SRV);
-	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks[c.side[SRV]], 1);
+	CHECK_EQ(tcpa_anom_dupacks(tcpa_anom_cold(&c.x), c.side[SRV]), 1);
 	/* One duplicate is not enough: this resend (of B, not signalled) is plain. */
 	raw(&c, CLI, F_A | F_P, b, c.nxt[SRV], 1460);
 	EXPECT(&c, A_RETX, CLI);
@@ -565,7 +565,7 @@ test_fast_retransmission(void)
 	EXPECT(&c, A_DUP, SRV);
 	seg_ack(&c, SRV, F_A, 0, ack);
 	EXPECT(&c, A_DUP, SRV);
-	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks[c.side[SRV]], 3);
+	CHECK_EQ(tcpa_anom_dupacks(tcpa_anom_cold(&c.x), c.side[SRV]), 3);
 	/* The fast path must see them: the flag in the hot line mirrors the count. */
 	CHECK(hflags(&c, SRV) & TCPA_AH_DUPS);
 	/* A resend of another sequence than the one signalled: plain. */
@@ -578,7 +578,7 @@ test_fast_retransmission(void)
 	wait_ms(&c, 10);
 	seg(&c, SRV, F_A, 0);
 	EXPECT(&c);
-	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks[c.side[SRV]], 0);
+	CHECK_EQ(tcpa_anom_dupacks(tcpa_anom_cold(&c.x), c.side[SRV]), 0);
 	CHECK_EQ(hflags(&c, SRV) & TCPA_AH_DUPS, 0);
 
 	/* Exactly one duplicate ACK, then the resend: not fast. */
@@ -643,6 +643,115 @@ test_rto_not_fast(void)
 	EXPECT(&c, A_DUP, SRV);
 	wait_ms(&c, 300);
 	raw(&c, CLI, F_A | F_P, a, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+}
+
+/*
+ * The time since the hole was signalled is kept in ms mod 65.5 s: a resend
+ * 1.1 s after the duplicate ACKs (an RTO; a signal time kept mod 1.024 s
+ * made it look 76 ms late, a fast retransmission) and one 65.6 s after.
+ */
+static void
+test_rto_not_fast_late(void)
+{
+	static const unsigned after_ms[] = { 1100, 1224, 65636 };
+
+	for (unsigned t = 0; t < sizeof(after_ms) / sizeof(after_ms[0]); t++) {
+		struct conn c;
+		uint32_t a;
+
+		conn_init(&c, 1000, 5000);
+		handshake(&c, 10000);
+		a = c.nxt[CLI];
+		for (unsigned i = 0; i < 3; i++)
+			seg(&c, CLI, F_A | F_P, 1460);
+		EXPECT(&c);
+		wait_ms(&c, 1);
+		for (unsigned i = 0; i < 3; i++) {
+			seg_ack(&c, SRV, F_A, 0, a);
+			EXPECT(&c, A_DUP, SRV);
+		}
+		wait_ms(&c, after_ms[t]);
+		raw(&c, CLI, F_A | F_P, a, c.nxt[SRV], 1460);
+		if (after_ms[t] < 65536)
+			EXPECT(&c, A_RETX, CLI);
+		else    /* 65.636 s is 100 ms mod 65.536 s: the documented limit */
+			EXPECT(&c, A_FAST, CLI, A_RETX, CLI);
+	}
+}
+
+/*
+ * ANOMALIES.md: SACK blocks decide what the receiver already holds. A
+ * resend of data the receiver SACKed is spurious, though no cumulative ACK
+ * covers it (Wireshark: retransmission, docs/ACCURACY.md).
+ */
+static void
+test_spurious_sack(void)
+{
+	struct conn c;
+	uint32_t a;
+
+	conn_init(&c, 1000, 5000);
+	handshake(&c, 10000);
+	a = c.nxt[CLI];
+	for (unsigned i = 0; i < 4; i++)
+		seg(&c, CLI, F_A | F_P, 1460);
+	EXPECT(&c);
+	/* A lost beyond the tap; the receiver holds B and C, then D; not yet E. */
+	wait_ms(&c, 5);
+	sack(&c, a + 1460, a + 4380);
+	seg_ack(&c, SRV, F_A, 0, a);
+	EXPECT(&c, A_DUP, SRV);
+	wait_ms(&c, 300);
+	/* The timer fires: A again (a retransmission), then B and C again. */
+	raw(&c, CLI, F_A | F_P, a, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+	raw(&c, CLI, F_A | F_P, a + 1460, c.nxt[SRV], 1460);
+	EXPECT(&c, A_SPUR, CLI);
+	raw(&c, CLI, F_A | F_P, a + 2920, c.nxt[SRV], 1460);
+	EXPECT(&c, A_SPUR, CLI);
+	/* D was not in the block: a retransmission. */
+	raw(&c, CLI, F_A | F_P, a + 4380, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+	/* Half in the block, half beyond it: a retransmission too. */
+	raw(&c, CLI, F_A | F_P, a + 3650, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+
+	/* An ACK without SACK blocks: the receiver vouches for nothing above it. */
+	conn_init(&c, 1000, 5000);
+	handshake(&c, 10000);
+	a = c.nxt[CLI];
+	for (unsigned i = 0; i < 3; i++)
+		seg(&c, CLI, F_A | F_P, 1460);
+	wait_ms(&c, 5);
+	sack(&c, a + 1460, a + 2920);
+	seg_ack(&c, SRV, F_A, 0, a);
+	EXPECT(&c, A_DUP, SRV);
+	seg_ack(&c, SRV, F_A | F_P, 100, a);    /* its data, no SACK (reneged) */
+	EXPECT(&c);
+	wait_ms(&c, 300);
+	raw(&c, CLI, F_A | F_P, a + 1460, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+
+	/* The lowest block above the ACK is kept; a D-SACK block below it is not. */
+	conn_init(&c, 1000, 5000);
+	handshake(&c, 10000);
+	a = c.nxt[CLI];
+	for (unsigned i = 0; i < 5; i++)
+		seg(&c, CLI, F_A | F_P, 1460);
+	wait_ms(&c, 5);
+	sack(&c, a - 1000, a);                  /* D-SACK: a duplicate below the ACK */
+	sack(&c, a + 4380, a + 7300);
+	sack(&c, a + 1460, a + 2920);
+	seg_ack(&c, SRV, F_A, 0, a);
+	EXPECT(&c, A_DUP, SRV);
+	CHECK(tcpa_anom_cold(&c.x)->cflags & TCPA_AC_SACKED);
+	CHECK_EQ(tcpa_anom_cold(&c.x)->sack_lo, 1460);
+	CHECK_EQ(tcpa_anom_cold(&c.x)->sack_hi, 2920);
+	wait_ms(&c, 300);
+	raw(&c, CLI, F_A | F_P, a + 1460, c.nxt[SRV], 1460);
+	EXPECT(&c, A_SPUR, CLI);
+	raw(&c, CLI, F_A | F_P, a + 2920, c.nxt[SRV], 1460);
 	EXPECT(&c, A_RETX, CLI);
 }
 
@@ -807,7 +916,7 @@ test_dup_ack(void)
 	EXPECT(&c, A_ZW, SRV);
 	seg_ack(&c, SRV, F_A, 0, a);
 	EXPECT(&c, A_ZW, SRV);
-	CHECK_EQ(tcpa_anom_cold(&c.x)->dupacks[c.side[SRV]], 0);
+	CHECK_EQ(tcpa_anom_dupacks(tcpa_anom_cold(&c.x), c.side[SRV]), 0);
 	c.win[SRV] = 65535;
 	seg_ack(&c, SRV, F_A, 0, a);
 	EXPECT(&c);
@@ -1497,8 +1606,10 @@ main(void)
 	RUN(test_retransmission);
 	RUN(test_syn_retransmission);
 	RUN(test_spurious);
+	RUN(test_spurious_sack);
 	RUN(test_fast_retransmission);
 	RUN(test_rto_not_fast);
+	RUN(test_rto_not_fast_late);
 	RUN(test_out_of_order);
 	RUN(test_ack_unseen);
 	RUN(test_dup_ack);

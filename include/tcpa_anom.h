@@ -140,9 +140,10 @@ struct tcpa_anom_ev {
 /**
  * Fast path of the rules, inline in the engine's loop: an in-order data
  * segment or a fresh ACK between two ESTABLISHED ends, with nothing pending
- * on either side (no probe awaiting its ACK, no gap, no SACK signalling, the
- * windows open, nothing acknowledged beyond what was seen). Only Nagle's
- * rule can fire there; otherwise only the bookkeeping moves. Only for a
+ * on either side (no probe awaiting its ACK, no gap, no SACK blocks in this
+ * segment or the receiver's last ACK, the windows open, nothing acknowledged
+ * beyond what was seen). Only Nagle's rule can fire there; otherwise only
+ * the bookkeeping moves. Only for a
  * segment tcpa_tcp_predictable() accepted: it shares that test.
  * @return 1 if handled (*n anomalies in @p ev), 0: call tcpa_anom_segment().
  */
@@ -159,7 +160,7 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
 	/* Both sides' flags in one load: anything but LATE pending sends it slow. */
 	memcpy(&hf, f->hflags, sizeof(hf));
 	if (!((hf & (uint16_t)~(TCPA_AH_LATE | TCPA_AH_LATE << 8)) == 0 &&
-			p->seq == s->nxt && p->win != 0 && q->win != 0 &&
+			p->seq == s->nxt && p->win != 0 && q->win != 0 && p->nsack == 0 &&
 			tcpa_seq_le(p->ack, q->nxt)))
 		return 0;
 	/* The ACK of the peer's small segment: a late pure ACK arms Nagle. */

@@ -26,6 +26,8 @@ synthetic() {
     $cmp_flags --truth "$TMP/$name.truth.json" "$TMP/$name.json" "$TMP/$name.pcap"
 }
 run "synthetic loss (fast and RTO recovery)" synthetic loss --conns 200 --resp 20000 --loss 3 --seed 31
+run "synthetic go-back-N after RTO: SACKed data resent (spurious by SACK, not to Wireshark)" \
+    synthetic gbn --conns 200 --resp 20000 --loss 5 --go-back-n --seed 35
 run "synthetic capture loss" synthetic taploss --conns 200 --resp 6000 --tap-loss 3 --seed 32
 run "synthetic duplication" synthetic dup --conns 200 --resp 6000 --dup 3 --seed 33
 run "synthetic reordering" synthetic reorder --conns 200 --resp 6000 --reorder 3 --seed 34

@@ -717,6 +717,27 @@ test_spurious_sack(void)
 	raw(&c, CLI, F_A | F_P, a + 3650, c.nxt[SRV], 1460);
 	EXPECT(&c, A_RETX, CLI);
 
+	/*
+	 * A fresh ACK (not a duplicate: it moves) may carry SACK blocks too:
+	 * the last of a message lost, the receiver holding what followed it.
+	 */
+	conn_init(&c, 1000, 5000);
+	handshake(&c, 10000);
+	seg(&c, CLI, F_A | F_P, 1460);
+	a = c.nxt[CLI];
+	seg(&c, CLI, F_A | F_P, 1460);
+	seg(&c, CLI, F_A | F_P, 1000);
+	EXPECT(&c);
+	wait_ms(&c, 5);
+	sack(&c, a + 1460, a + 2460);
+	seg_ack(&c, SRV, F_A, 0, a);
+	EXPECT(&c);
+	wait_ms(&c, 300);
+	raw(&c, CLI, F_A | F_P, a, c.nxt[SRV], 1460);
+	EXPECT(&c, A_RETX, CLI);
+	raw(&c, CLI, F_A | F_P, a + 1460, c.nxt[SRV], 1000);
+	EXPECT(&c, A_SPUR, CLI);
+
 	/* An ACK without SACK blocks: the receiver vouches for nothing above it. */
 	conn_init(&c, 1000, 5000);
 	handshake(&c, 10000);

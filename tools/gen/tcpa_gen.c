@@ -209,6 +209,7 @@ struct args {
 	int bench;
 	uint32_t imp_pct[4];    /* enum imp_kind, thousandths of a percent */
 	int imp_on;             /* an impairment option was given (even 0) */
+	int go_back_n;          /* --go-back-n: an RTO resends the SACKed segments too */
 };
 
 /* Impairments, in --help and draw order. */
@@ -232,7 +233,7 @@ enum anom {
 /* Episodes applied, for the truth's "impairments". */
 #define GEN_APPLIED(X) \
 	X(loss_fast) X(loss_rto) X(tap_loss) X(dup) X(dup_spurious) X(reorder) \
-	X(skipped) X(syn_repeat)
+	X(skipped) X(syn_repeat) X(go_back_n)
 
 enum applied {
 #define X(n) AP_##n,
@@ -283,6 +284,9 @@ struct imp_obs {
 	uint8_t ws_m_set;
 	int8_t ws_dup;          /* Wireshark 4.0's dupacknum of this side's ACKs (-1: see below) */
 	uint32_t ws_m;          /* Wireshark 4.0's maxseqtobeacked of this side's data */
+	uint8_t sacked;         /* its last ACK carried a SACK block above the ACK: */
+	uint32_t sack_lo;       /*  [sack_lo, sack_hi) of the peer's data it holds */
+	uint32_t sack_hi;
 };
 
 /* Per slot, in impairment mode only. */
@@ -458,6 +462,12 @@ usage(FILE *fp)
 		"                         RTO waits are never shortened: with many\n"
 		"                         connections per --concurrent slot the capture\n"
 		"                         may outgrow ~25 s (a warning says so)\n"
+		"      --go-back-n        with --loss: after an RTO the sender also resends\n"
+		"                         the segments behind the hole, which the receiver\n"
+		"                         had SACKed (a stack that drops its SACK scoreboard\n"
+		"                         on a timeout): spurious_retransmission by\n"
+		"                         ANOMALIES.md (SACK decides), retransmission to\n"
+		"                         Wireshark\n"
 		"      --tap-loss PCT     the receiver got it, the capture did not: the\n"
 		"                         sender's next segment (any but RST) is a\n"
 		"                         lost_segment, the first ACK covering it an\n"
@@ -664,6 +674,7 @@ enum {
 	OPT_TAP_LOSS,
 	OPT_DUP,
 	OPT_REORDER,
+	OPT_GO_BACK_N,
 };
 
 static const struct option long_opts[] = {
@@ -674,6 +685,7 @@ static const struct option long_opts[] = {
 	{ "data",       required_argument, NULL, OPT_DATA },
 	{ "dup",        required_argument, NULL, OPT_DUP },
 	{ "hash-seed",  required_argument, NULL, OPT_HASH_SEED },
+	{ "go-back-n",  no_argument,       NULL, OPT_GO_BACK_N },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "ipv6",       required_argument, NULL, OPT_IPV6 },
 	{ "loss",       required_argument, NULL, OPT_LOSS },
@@ -819,6 +831,9 @@ parse_args(struct args *a, int argc, char **argv)
 			a->imp_on = 1;
 			break;
 		}
+		case OPT_GO_BACK_N:
+			a->go_back_n = 1;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -860,6 +875,10 @@ check_args(struct gen *g)
 		fprintf(stderr, "tcpa-gen: %" PRIu64 " connections need more 4-tuples than "
 			"%u clients x %u ports x %u servers give: raise --clients or --servers\n",
 			total, a->clients, PORT_COUNT, a->servers);
+		return -EINVAL;
+	}
+	if (a->go_back_n && a->imp_pct[IMP_LOSS] == 0) {
+		fprintf(stderr, "tcpa-gen: --go-back-n changes --loss episodes: give --loss too\n");
 		return -EINVAL;
 	}
 	if (a->imp_on) {
@@ -1153,7 +1172,9 @@ obs_resend(struct gen *g, const struct imp_conn *ic, const struct imp_obs *o,
 {
 	uint64_t us = t / 1000;
 	uint32_t win_us = ic->rtt_known ? ic->rtt_us : OOO_UNKNOWN_US;
-	int spurious = p->seen && p->had_ack && sq_le(end, p->ack);
+	/* ANOMALIES.md: acknowledged, or inside what the receiver SACKed. */
+	int spurious = p->seen && p->had_ack && (sq_le(end, p->ack) ||
+		(p->sacked && sq_ge(seq, p->sack_lo) && sq_le(end, p->sack_hi)));
 	int near = t - p->last_ns < 20 * NS_PER_MS;
 	int dupack_hole = p->dups >= 2 && p->ack == seq && near;
 	int reorder = us - o->nxt_us < win_us && o->nxt != end;
@@ -1199,7 +1220,8 @@ obs_resend(struct gen *g, const struct imp_conn *ic, const struct imp_obs *o,
 /* Every segment written, impairment mode: what the capture shows. */
 static void
 imp_observe(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags,
-		uint32_t seq, uint32_t ack, uint32_t plen, uint16_t win, unsigned cls)
+		uint32_t seq, uint32_t ack, uint32_t plen, uint16_t win, unsigned cls,
+		const struct imp_seg *x)
 {
 	struct imp_conn *ic = &g->imp[c - g->slots];
 	struct imp_obs *o = &ic->o[side], *p = &ic->o[!side];
@@ -1298,6 +1320,13 @@ imp_observe(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t fl
 	} else if (!o->had_ack || ack != o->ack) {
 		o->dups = 0;
 	}
+	/* What its ACK says it holds above the ACK (ANOMALIES.md: SACK decides). */
+	o->sacked = (flags & TCPA_TCP_ACK) && !(flags & TCPA_TCP_SYN) && x != NULL &&
+		x->sack_lo != x->sack_hi && sq_gt(x->sack_lo, ack);
+	if (o->sacked) {
+		o->sack_lo = x->sack_lo;
+		o->sack_hi = x->sack_hi;
+	}
 	o->ack = ack;
 	o->win = win;
 	o->had_ack = (flags & TCPA_TCP_ACK) != 0;
@@ -1358,7 +1387,7 @@ emit_seg(struct gen *g, struct conn *c, uint64_t t, unsigned side, uint8_t flags
 	mark_time(g, t);
 	if (unlikely(g->imp != NULL))
 		imp_observe(g, c, t, side, flags, seq, ack, plen, win,
-			x != NULL ? x->cls : AN_NONE);
+			x != NULL ? x->cls : AN_NONE, x);
 	if (unlikely(g->tcp_pkts >= g->mal_next))
 		malformed_due(g, t);
 }
@@ -1636,6 +1665,15 @@ imp_loss(struct gen *g, struct conn *c, struct imp_conn *ic, uint64_t t)
 	}
 	x = imp_push(ic, at, d, fl0, s, rseq, n);
 	x->cls = k == 3 ? AN_fast_retransmission : AN_retransmission;
+	/* Go-back-N: the segments behind the hole again, though SACKed. */
+	for (j = 1; k < 3 && g->a.go_back_n && j <= k; j++) {
+		const struct imp_seg *o = &ic->q[j];
+
+		at += imp_gap(g);
+		x = imp_push(ic, at, d, o->flags, o->seq, rseq, o->len);
+		x->cls = AN_spurious_retransmission;
+		g->applied[AP_go_back_n]++;
+	}
 	at += imp_gap(g);
 	imp_push(ic, at, r, A, rseq, pos, 0);
 

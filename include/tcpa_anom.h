@@ -172,8 +172,13 @@ tcpa_anom_fast(const struct tcpa_anom_conf *c, struct tcpa_flow *f,
 		}
 		q->small_end = 0;
 	}
+	/*
+	 * The same ACK again is a duplicate ACK only while data is
+	 * outstanding: with none (a window update, an ACK repeated once the
+	 * peer's data is all acknowledged) no rule has anything to see.
+	 */
 	if (p->payload_len == 0)
-		return p->ack != s->ack;        /* the same ACK: a duplicate, maybe */
+		return p->ack != s->ack || p->ack == q->nxt;
 	end = p->seq + p->payload_len;
 	if (end == q->ack + q->win)
 		return 0;               /* fills the window */

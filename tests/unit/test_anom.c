@@ -754,6 +754,31 @@ test_spurious_sack(void)
 	raw(&c, CLI, F_A | F_P, a + 1460, c.nxt[SRV], 1460);
 	EXPECT(&c, A_RETX, CLI);
 
+	/*
+	 * A block must end within 64 KiB of the ACK to be kept (offsets are
+	 * 16-bit): beyond, a resend into it stays a retransmission.
+	 */
+	for (unsigned far = 0; far < 2; far++) {
+		uint32_t lo = far ? 44u * 1460 : 43u * 1460;  /* ends at 65,700 or 64,240 */
+
+		conn_init(&c, 1000, 5000);
+		handshake(&c, 10000);
+		a = c.nxt[CLI];
+		for (unsigned i = 0; i < 46; i++)
+			seg(&c, CLI, F_A | F_P, 1460);
+		wait_ms(&c, 5);
+		sack(&c, a + lo, a + lo + 1460);
+		seg_ack(&c, SRV, F_A, 0, a);
+		EXPECT(&c, A_DUP, SRV);
+		CHECK_EQ((tcpa_anom_cold(&c.x)->cflags & TCPA_AC_SACKED) != 0, !far);
+		wait_ms(&c, 300);
+		raw(&c, CLI, F_A | F_P, a + lo, c.nxt[SRV], 1460);
+		if (far)
+			EXPECT(&c, A_RETX, CLI);
+		else
+			EXPECT(&c, A_SPUR, CLI);
+	}
+
 	/* The lowest block above the ACK is kept; a D-SACK block below it is not. */
 	conn_init(&c, 1000, 5000);
 	handshake(&c, 10000);

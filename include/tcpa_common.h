@@ -42,4 +42,18 @@ tcpa_ns_to_ms(uint64_t ns)
 	return (uint32_t)(ns / TCPA_NS_PER_MS);
 }
 
+/**
+ * splitmix64: the next 64-bit value of the sequence seeded by *@p x. Turns
+ * a seed into well-mixed keys (the hash secret) and PRNG states (tcpa-gen).
+ */
+static inline uint64_t
+tcpa_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 #endif /* TCPA_COMMON_H */

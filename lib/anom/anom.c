@@ -71,14 +71,17 @@ dupacks_set(struct tcpa_flow *f, struct tcpa_anom_cold *k, unsigned side, unsign
 		f->hflags[side] &= (uint8_t)~TCPA_AH_DUPS;
 }
 
-/* Side of the receiver whose SACK block @k holds, or -1. */
+/*
+ * Side of the receiver whose SACK block @k holds, or -1. sack_keep() clears
+ * the block on that side's next ACK without one; until then its
+ * TCPA_AH_SACK keeps every segment of the flow off the fast path.
+ */
 static inline int
-sack_owner(const struct tcpa_flow *f, const struct tcpa_anom_cold *k)
+sack_owner(const struct tcpa_anom_cold *k)
 {
-	int o = (k->cflags & TCPA_AC_SACK_OWNER1) ? 1 : 0;
-
-	/* Its last ACK carried the block; a later one without SACK cleared both. */
-	return (k->cflags & TCPA_AC_SACKED) && (f->hflags[o] & TCPA_AH_SACK) ? o : -1;
+	if (!(k->cflags & TCPA_AC_SACKED))
+		return -1;
+	return (k->cflags & TCPA_AC_SACK_OWNER1) ? 1 : 0;
 }
 
 /*
@@ -125,7 +128,7 @@ sack_holds(const struct tcpa_flow *f, const struct tcpa_anom_cold *k, unsigned s
 {
 	uint32_t base = f->half[!side].ack;
 
-	return sack_owner(f, k) == (int)!side &&
+	return sack_owner(k) == (int)!side &&
 		tcpa_seq_ge(seq, base + k->sack_lo) && tcpa_seq_le(end, base + k->sack_hi);
 }
 

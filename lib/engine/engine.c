@@ -420,17 +420,6 @@ max_win_set(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, uint32_t 
 		tcpa_ep_at(e->ep, i)->max_win = win;
 }
 
-/* A window larger than the last one may be the largest yet: rare. */
-static inline void
-max_win(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
-{
-	uint32_t win = (f->flags & TCPA_FLOW_WSCALE) ? (uint32_t)p->win << f->half[side].wscale :
-		p->win;
-
-	if (unlikely(win > f->half[side].win))
-		max_win_set(e, f, side, win);
-}
-
 static TCPA_COLD void
 rules_count(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_anom_ev *ev,
 		unsigned n, uint32_t idle_ms)
@@ -462,8 +451,6 @@ rules_all(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p, 
 		rules_count(e, f, ev, n, idle_ms);
 	if (unlikely(p->tcp_flags & TCPA_TCP_SYN))
 		profile_syn(e, f, p, side);
-	else
-		max_win(e, f, p, side);
 }
 
 /*
@@ -474,31 +461,32 @@ static inline void
 segment_predicted(struct tcpa_engine *e, struct tcpa_flow *f, const struct tcpa_pkt *p,
 		unsigned side)
 {
-	uint32_t win = f->half[side].win;
-
 	if (likely(!e->ac.off)) {
 		struct tcpa_anom_ev ev[TCPA_ANOM_SEG_MAX];
 		unsigned n = 0;
 
-		if (unlikely(!tcpa_anom_fast(&e->ac, f, p, side, ev, &n))) {
+		if (unlikely(!tcpa_anom_fast(&e->ac, f, p, side, ev, &n)))
 			rules_all(e, f, p, side);
-			tcpa_tcp_predicted(f, p, side);
-			return;
-		}
-		if (unlikely(n != 0))
+		else if (unlikely(n != 0))
 			rules_count(e, f, ev, n, 0);
 	}
 	tcpa_tcp_predicted(f, p, side);
-	/* The window the update just scaled, compared with the last one. */
-	if (unlikely(f->half[side].win > win) && likely(!e->ac.off))
-		max_win_set(e, f, side, f->half[side].win);
 }
 
-/* The hot line's 32-bit counters carry into the cold line before they wrap. */
+/*
+ * After the state moved, for the sender: a window above its last one may be
+ * the endpoint's largest yet (the SO_RCVBUF evidence; the state machine has
+ * just scaled it), and the hot line's 32-bit counters carry into the cold
+ * line before they wrap.
+ */
 static inline void
-counters_carry(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side)
+segment_done(struct tcpa_engine *e, struct tcpa_flow *f, unsigned side, uint32_t win_before)
 {
-	if (unlikely((f->half[side].pkts | f->half[side].bytes) >> 31))
+	const struct tcpa_half *s = &f->half[side];
+
+	if (unlikely(s->win > win_before) && likely(!e->ac.off))
+		max_win_set(e, f, side, s->win);
+	if (unlikely((s->pkts | s->bytes) >> 31))
 		tcpa_flow_carry(f, ext_of(e, f), side);
 }
 
@@ -506,7 +494,7 @@ static inline void
 segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, unsigned side)
 {
 	struct tcpa_tcp_result r;
-	uint32_t now_ms = tcpa_ns_to_ms(p->ts);
+	uint32_t now_ms = tcpa_ns_to_ms(p->ts), win;
 	struct tcpa_half *s, *q;
 	uint8_t tmo;
 
@@ -528,15 +516,16 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 	s->rxc = p->rxc;
 	tcpa_flow_touch(f, now_ms);
 	e->cur = p;
+	win = s->win;
 	if (likely(tcpa_tcp_predictable(f, p, side))) {
 		segment_predicted(e, f, p, side);
-		counters_carry(e, f, side);
+		segment_done(e, f, side, win);
 		return;
 	}
 	if (likely(!e->ac.off))
 		rules_all(e, f, p, side);
 	tcpa_tcp_input(f, p, side, &r);
-	counters_carry(e, f, side);
+	segment_done(e, f, side, win);
 	/* Most segments change no state: nothing to count, nothing to move. */
 	if (likely(r.what == 0 && r.old_state[0] == f->half[0].state &&
 			r.old_state[1] == f->half[1].state))

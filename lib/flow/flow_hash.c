@@ -22,16 +22,6 @@ mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 int
 tcpa_hash_secret_init(struct tcpa_hash_secret *s, uint64_t seed)
 {
@@ -41,7 +31,7 @@ tcpa_hash_secret_init(struct tcpa_hash_secret *s, uint64_t seed)
 		return 0;
 	}
 	for (unsigned i = 0; i < 4; i++)
-		s->k[i] = splitmix64(&seed) | 1;
+		s->k[i] = tcpa_splitmix64(&seed) | 1;
 	return 0;
 }
 

@@ -241,9 +241,8 @@ bucket_match(const struct bucket *b, uint32_t sig)
 }
 
 static inline void
-prefetch_entry(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
+prefetch_entry(const struct tcpa_flow *f)
 {
-	(void)t;
 	/* Not the cold line (struct tcpa_flow_ext): the fast path never reads it. */
 	__builtin_prefetch(f);
 	__builtin_prefetch(&f->half[0]);
@@ -253,7 +252,7 @@ static inline void
 bucket_prefetch_match(const struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig)
 {
 	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1)
-		prefetch_entry(t, &t->ent[b->idx[__builtin_ctz(m)]]);
+		prefetch_entry(&t->ent[b->idx[__builtin_ctz(m)]]);
 }
 
 void
@@ -342,9 +341,9 @@ tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uin
 		m1[i] = bucket_match(&t->bkt[b1[i]], sig);
 		m2[i] = bucket_match(&t->bkt[b2[i]], sig);
 		for (uint32_t m = m1[i]; m != 0; m &= m - 1)
-			prefetch_entry(t, &t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(&t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
 		for (uint32_t m = m2[i]; m != 0; m &= m - 1)
-			prefetch_entry(t, &t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(&t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		unsigned sd = 0;

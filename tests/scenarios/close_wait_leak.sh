@@ -28,29 +28,11 @@ scn_init close_wait_leak 8080
 topo_up
 capture_start
 
-ka=()
-if [[ $KEEPALIVE_MARKER == 1 ]]; then ka=(--keepalive-idle "$SIT_S" --keepalive-intvl 75); fi
-bg_start SERVER server "$PY" -u "$PEERS/server.py" --leak "${ka[@]}" \
-    --listen "$SERVER_IP4:8080" --ready "$WORK/server.ready"
-wait_file "$WORK/server.ready"
-
-in_ns CLIENT "$PY" -u "$PEERS/client.py" --size 300 --gap 0.2 leak --count "$COUNT" \
-    >"$WORK/client.log" 2>&1
-log "client exited after closing $COUNT connections; server sits ${SIT_S}s"
-# wait until every leaked socket is in CLOSE_WAIT (the FINs were acked)
-for ((i = 0; i < 50; i++)); do
-    n=$(in_ns SERVER ss -tanH state close-wait | wc -l)
-    ((n >= COUNT)) && break
-    sleep 0.1
-done
-sleep "$SIT_S"
-sleep 0.5   # the keep-alive probes fire at SIT_S after each FIN
+leak_run "$SERVER_IP4:8080"
 snapshot
 capture_stop
 bg_stop server
-last_fin=$(tcpdump -ttnr "$WORK/cap.pcap" 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | tail -1 | cut -d' ' -f1)
-last_pkt=$(tcpdump -ttnr "$WORK/cap.pcap" 2>/dev/null | tail -1 | cut -d' ' -f1)
-gap=$(awk -v a="$last_fin" -v b="$last_pkt" 'BEGIN{printf "%.3f", b - a}')
+gap=$(fin_gap)
 log "packet time from the last FIN to the end of the capture: ${gap}s"
 if [[ $KEEPALIVE_MARKER == 1 ]] && ! awk -v g="$gap" 'BEGIN{exit !(g >= 5.5)}'; then
     die "capture ends only ${gap}s after the last FIN (keep-alive marker missing?)"

@@ -22,25 +22,11 @@ topo_up
 capture_start
 nstat_begin
 
-bg_start SERVER server "$PY" -u "$PEERS/server.py" --leak --keepalive-idle "$SIT_S" \
-    --keepalive-intvl 75 --listen "[$SERVER_IP6]:8080" --ready "$WORK/server.ready"
-wait_file "$WORK/server.ready"
-in_ns CLIENT "$PY" -u "$PEERS/client.py" --size 300 --gap 0.2 leak --family v6 --count "$COUNT" \
-    >"$WORK/client.log" 2>&1
-log "client exited after closing $COUNT connections; server sits ${SIT_S}s"
-for ((i = 0; i < 50; i++)); do
-    n=$(in_ns SERVER ss -tanH state close-wait | wc -l)
-    ((n >= COUNT)) && break
-    sleep 0.1
-done
-sleep "$SIT_S"
-sleep 0.5
+leak_run "[$SERVER_IP6]:8080" --family v6
 ksnapshot
 capture_stop
 bg_stop server
-last_fin=$(tcpdump -ttnr "$WORK/cap.pcap" 'tcp[tcpflags] & tcp-fin != 0 or (ip6 and ip6[53] & 1 != 0)' 2>/dev/null | tail -1 | cut -d' ' -f1)
-last_pkt=$(tcpdump -ttnr "$WORK/cap.pcap" 2>/dev/null | tail -1 | cut -d' ' -f1)
-gap=$(awk -v a="$last_fin" -v b="$last_pkt" 'BEGIN{printf "%.3f", b - a}')
+gap=$(fin_gap)
 log "packet time from the last FIN to the end of the capture: ${gap}s"
 awk -v g="$gap" 'BEGIN{exit !(g >= 5.5)}' || die "capture ends only ${gap}s after the last FIN"
 kscn_finish --param count="$COUNT" --param sit="$SIT_S" \

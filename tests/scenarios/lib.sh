@@ -334,6 +334,42 @@ scn_finish() {
     log "expectation: $(tr -d ' \n' <"$base.expect.json")"
 }
 
+# leak_run LISTEN [CLIENT_OPTION...]: the close_wait_leak story up to the
+# snapshot. A server on LISTEN answers one request per connection and never
+# close()s; unless KEEPALIVE_MARKER=0 it sends one keep-alive probe SIT_S
+# after each client FIN (packet time needs a packet: see close_wait_leak.sh).
+# The client makes COUNT connections (CLIENT_OPTIONs go to its "leak"
+# command), closes them and exits; then wait until all COUNT server sockets
+# are in CLOSE_WAIT, and SIT_S s more for the probes.
+leak_run() {
+    local listen=$1 ka=() i n
+    shift
+    if [[ ${KEEPALIVE_MARKER:-1} == 1 ]]; then ka=(--keepalive-idle "$SIT_S" --keepalive-intvl 75); fi
+    bg_start SERVER server "$PY" -u "$PEERS/server.py" --leak "${ka[@]}" \
+        --listen "$listen" --ready "$WORK/server.ready"
+    wait_file "$WORK/server.ready"
+    in_ns CLIENT "$PY" -u "$PEERS/client.py" --size 300 --gap 0.2 leak "$@" --count "$COUNT" \
+        >"$WORK/client.log" 2>&1
+    log "client exited after closing $COUNT connections; server sits ${SIT_S}s"
+    for ((i = 0; i < 50; i++)); do
+        n=$(in_ns SERVER ss -tanH state close-wait | wc -l)
+        ((n >= COUNT)) && break
+        sleep 0.1
+    done
+    sleep "$SIT_S"
+    sleep 0.5   # the keep-alive probes fire at SIT_S after each FIN
+}
+
+# fin_gap: packet time (s) from the (work) capture's last FIN, IPv4 or IPv6,
+# to its last packet.
+fin_gap() {
+    local last_fin last_pkt
+    last_fin=$(tcpdump -ttnr "$WORK/cap.pcap" 'tcp[tcpflags] & tcp-fin != 0 or (ip6 and ip6[53] & 1 != 0)' \
+        2>/dev/null | tail -1 | cut -d' ' -f1)
+    last_pkt=$(tcpdump -ttnr "$WORK/cap.pcap" 2>/dev/null | tail -1 | cut -d' ' -f1)
+    awk -v a="$last_fin" -v b="$last_pkt" 'BEGIN{printf "%.3f", b - a}'
+}
+
 # pcap_count FILTER...: number of packets of the (work) capture matching a tcpdump filter
 pcap_count() {
     tcpdump -nr "$WORK/cap.pcap" "$@" 2>/dev/null | wc -l

@@ -25,19 +25,7 @@ vlan_tag_up "$VLAN"
 capture_start
 nstat_begin
 
-bg_start SERVER server "$PY" -u "$PEERS/server.py" --leak --keepalive-idle "$SIT_S" \
-    --keepalive-intvl 75 --listen "$SERVER_IP4:8080" --ready "$WORK/server.ready"
-wait_file "$WORK/server.ready"
-in_ns CLIENT "$PY" -u "$PEERS/client.py" --size 300 --gap 0.2 leak --count "$COUNT" \
-    >"$WORK/client.log" 2>&1
-log "client exited after closing $COUNT connections; server sits ${SIT_S}s"
-for ((i = 0; i < 50; i++)); do
-    n=$(in_ns SERVER ss -tanH state close-wait | wc -l)
-    ((n >= COUNT)) && break
-    sleep 0.1
-done
-sleep "$SIT_S"
-sleep 0.5
+leak_run "$SERVER_IP4:8080"
 ksnapshot
 capture_stop
 bg_stop server

@@ -18,6 +18,7 @@
 #include "tcpa_tcp.h"
 
 #include "check.h"
+#include "segment.h"
 
 #define CLI 0
 #define SRV 1
@@ -129,18 +130,8 @@ static void
 pkt_build(struct conn *c, unsigned who, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t len,
 		uint16_t win, struct tcpa_pkt *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->src = c->ip[who];
-	p->dst = c->ip[!who];
-	p->sport = c->port[who];
-	p->dport = c->port[!who];
-	p->seq = seq;
-	p->ack = (flags & F_A) ? ack : 0;
-	p->tcp_flags = flags;
-	p->payload_len = len;
-	p->win = win;
-	p->family = 4;
-	p->wire_len = 54U + len;
+	test_segment(p, &c->ip[who], &c->ip[!who], c->port[who], c->port[!who], flags, seq, ack,
+		len, win);
 	p->ts = c->now;
 	if (flags & F_S) {
 		p->opts |= TCPA_OPT_SACKOK | TCPA_OPT_TS;

@@ -16,6 +16,7 @@
 #include "tcpa_tcp.h"
 
 #include "check.h"
+#include "segment.h"
 
 #define F_S TCPA_TCP_SYN
 #define F_A TCPA_TCP_ACK
@@ -150,18 +151,8 @@ static void
 pkt_make(struct eng *x, struct conn *c, unsigned who, uint8_t flags, uint16_t len, uint32_t seq,
 		uint32_t ack, struct tcpa_pkt *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->src = c->ip[who];
-	p->dst = c->ip[!who];
-	p->sport = c->port[who];
-	p->dport = c->port[!who];
-	p->seq = seq;
-	p->ack = (flags & F_A) ? ack : 0;
-	p->tcp_flags = flags;
-	p->payload_len = len;
-	p->win = 65535;
-	p->family = 4;
-	p->wire_len = 54U + len;
+	test_segment(p, &c->ip[who], &c->ip[!who], c->port[who], c->port[!who], flags, seq, ack,
+		len, 65535);
 	p->rxc = c->rxc;
 	p->ts = x->now;
 }

@@ -15,6 +15,7 @@
 #include "tcpa_tcp.h"
 
 #include "check.h"
+#include "segment.h"
 
 /* Both endpoints' states, named. */
 #define CHECK_ST(c, cst, sst) do { \
@@ -92,17 +93,8 @@ static void
 pkt_build(const struct conn *c, unsigned who, uint8_t flags, uint32_t seq, uint32_t ack,
 		uint16_t len, struct tcpa_pkt *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->src = c->ip[who];
-	p->dst = c->ip[!who];
-	p->sport = c->port[who];
-	p->dport = c->port[!who];
-	p->seq = seq;
-	p->ack = (flags & F_A) ? ack : 0;
-	p->tcp_flags = flags;
-	p->payload_len = len;
-	p->win = c->win[who];
-	p->family = 4;
+	test_segment(p, &c->ip[who], &c->ip[!who], c->port[who], c->port[!who], flags, seq, ack,
+		len, c->win[who]);
 	if ((flags & F_S) && c->ws[who] != 0xff) {
 		p->opts |= TCPA_OPT_WSCALE;
 		p->wscale = c->ws[who];

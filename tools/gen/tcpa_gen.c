@@ -347,16 +347,6 @@ struct gen {
 
 /* ---- PRNG: xoshiro256**, seeded with splitmix64 ---- */
 
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static inline uint64_t
 rotl(uint64_t x, int k)
 {
@@ -1443,7 +1433,7 @@ conn_tuple(struct gen *g, struct conn *c, uint64_t k)
 	uint32_t port = (uint32_t)(q % PORT_COUNT);
 	uint64_t epoch = q / PORT_COUNT;
 	uint64_t x = g->a.seed ^ (k % nc) << 20 ^ port;
-	uint32_t base = (uint32_t)(splitmix64(&x) % ns);
+	uint32_t base = (uint32_t)(tcpa_splitmix64(&x) % ns);
 
 	c->k = (uint32_t)k;
 	c->cli = (uint16_t)(k % nc);
@@ -2468,10 +2458,10 @@ main(int argc, char **argv)
 	}
 	x = g->a.seed;
 	for (i = 0; i < 4; i++)
-		g->rng[i] = splitmix64(&x);
+		g->rng[i] = tcpa_splitmix64(&x);
 	x = g->a.seed ^ 0x696d706169727321ULL;     /* the impairments' own stream */
 	for (i = 0; i < 4; i++)
-		g->irng[i] = splitmix64(&x);
+		g->irng[i] = tcpa_splitmix64(&x);
 	if (g->a.vlan >= 0) {
 		g->l2.ntags = 1;
 		g->l2.tag[0] = (uint16_t)g->a.vlan;

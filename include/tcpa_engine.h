@@ -18,36 +18,88 @@
 #include "tcpa_endpoint.h"
 #include "tcpa_flow.h"
 #include "tcpa_pkt.h"
+#include "tcpa_stats.h"
+#include "tcpa_tcp.h"
 
-/* Per-core counters: X(name, help). Gauges are marked in their help. */
-#define TCPA_STATS(X) \
-	X(rx_pkts,        "frames received from the port by this core") \
-	X(rx_bytes,       "bytes received from the port by this core") \
-	X(tcp_pkts,       "TCP segments analyzed by this core") \
-	X(dispatched,     "segments this core handed to their owner core") \
-	X(ring_full,      "segments dropped because the owner core's ring was full") \
-	X(flows_new,      "connections started") \
-	X(flows_closed,   "closed connections forgotten after time_wait_s") \
-	X(flow_expired,   "open connections dropped after their idle timeout") \
-	X(flow_evicted,   "connections evicted to make room (table full)") \
-	X(midstream,      "connections picked up without their handshake") \
-	X(one_sided,      "connections with one direction seen only (for syn_timeout_s)") \
-	X(wrong_core,     "segments of a known connection that reached another RX core first") \
-	X(tcp_unexpected, "segments the state machine did not expect in the endpoint's state") \
-	X(ep_full,        "connections not aggregated: endpoint table full") \
-	X(timer_full,     "timed rules skipped: timer queue full (raise flows_per_core)") \
-	X(events_lost,    "anomaly occurrences not logged: event queue full (control core behind)") \
-	X(flows_active,   "gauge: connections in the table")
-
-struct TCPA_CACHE_ALIGNED tcpa_stats {
-#define X(name, help) uint64_t name;
-	TCPA_STATS(X)
-#undef X
-	uint64_t malformed[TCPA_PKT_VERDICT_MAX];   /* by verdict; [0] unused */
-	uint64_t anom[TCPA_ANOM_MAX];
-	uint64_t first_ts;      /* packet time of the first segment, ns (0 = none) */
-	uint64_t last_ts;       /* latest packet time seen, ns */
+/**
+ * One connection as the engine composes it from the layers' parts: two
+ * cache lines, all that a segment on the fast path reads or writes. The
+ * flow table's header comes first (lookup reads its key), then the rules'
+ * per-segment state and the TCP state of both endpoints.
+ */
+struct TCPA_CACHE_ALIGNED tcpa_conn {
+	struct tcpa_flow flow;
+	struct tcpa_anom_hot rules;
+	struct tcpa_tcp_conn tcp;
 };
+
+_Static_assert(sizeof(struct tcpa_conn) == 2 * TCPA_CACHE_LINE, "a connection is two cache lines");
+_Static_assert(offsetof(struct tcpa_conn, flow) == 0, "the table's header comes first");
+_Static_assert(offsetof(struct tcpa_conn, flow.key) + sizeof(struct tcpa_flow_key) <=
+	TCPA_CACHE_LINE, "lookup compares keys within the first line");
+
+/**
+ * A connection's cold entry, one cache line in a parallel array: what
+ * expiry, timers and the rules' slow paths need and no in-order segment
+ * does. Kept apart so that lookup and the fast path touch two cache lines
+ * per segment, not three.
+ */
+struct TCPA_CACHE_ALIGNED tcpa_conn_cold {
+	struct tcpa_flow_cold flow;     /* the table's timer wheel */
+	uint32_t ep[2];                 /* endpoint record of each side, 0 = none */
+	/*
+	 * When a side's pending timed condition began, ms mod 2^16 (odd,
+	 * never 0). Only tells the condition's timer entry, which holds the
+	 * full time, from a later one on the same entry.
+	 */
+	uint16_t stamp[2];
+	uint16_t pkts_hi[2];            /* carries of tcp.half[].pkts, in units of 2^31 */
+	uint16_t bytes_hi[2];           /* carries of tcp.half[].bytes, in units of 2^31 */
+	struct tcpa_anom_cold rules;
+};
+
+_Static_assert(sizeof(struct tcpa_conn_cold) == TCPA_CACHE_LINE, "the cold entry is one line");
+
+/** Segments side @p side sent: the hot 32-bit part plus the carries. */
+static inline uint64_t
+tcpa_conn_pkts(const struct tcpa_conn *c, const struct tcpa_conn_cold *x, unsigned side)
+{
+	return ((uint64_t)x->pkts_hi[side] << 31) + c->tcp.half[side].pkts;
+}
+
+/** Payload bytes side @p side sent. */
+static inline uint64_t
+tcpa_conn_bytes(const struct tcpa_conn *c, const struct tcpa_conn_cold *x, unsigned side)
+{
+	return ((uint64_t)x->bytes_hi[side] << 31) + c->tcp.half[side].bytes;
+}
+
+/**
+ * Move the top bit of side @p side's 32-bit counters into @p x. Call when
+ * (pkts | bytes) has bit 31 set: one segment adds under 2^16 bytes, so
+ * checking after every segment keeps them from wrapping.
+ */
+static inline void
+tcpa_conn_carry(struct tcpa_conn *c, struct tcpa_conn_cold *x, unsigned side)
+{
+	struct tcpa_tcp_half *h = &c->tcp.half[side];
+
+	if (h->pkts >> 31) {
+		x->pkts_hi[side]++;
+		h->pkts -= 1u << 31;
+	}
+	if (h->bytes >> 31) {
+		x->bytes_hi[side]++;
+		h->bytes -= 1u << 31;
+	}
+}
+
+/** The connection a flow table entry of an engine's table is part of. */
+static inline struct tcpa_conn *
+tcpa_conn_of(struct tcpa_flow *f)
+{
+	return (struct tcpa_conn *)(void *)f;
+}
 
 struct tcpa_engine_conf {
 	uint32_t flows;                         /* flow table capacity */
@@ -78,6 +130,19 @@ struct tcpa_event {
 
 /* Flows the expiry wheel may visit per call: bounds the work per loop. */
 #define TCPA_AGE_STEP 64
+
+struct tcpa_conf;
+
+/**
+ * The engine configuration the configuration's keys give (table sizes,
+ * timeouts, rule thresholds); @p events event queue slots (0 = no event
+ * queue), hash secret @p secret.
+ */
+void tcpa_engine_conf_from(const struct tcpa_conf *c, uint32_t events,
+		const struct tcpa_hash_secret *secret, struct tcpa_engine_conf *ec);
+
+/** Idle timeout of each flow class, ms, from the configuration's keys. */
+void tcpa_engine_timeouts(const struct tcpa_conf *c, uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
 
 /** Memory an engine needs (64-aligned region). 0 if the conf is invalid. */
 size_t tcpa_engine_memsize(const struct tcpa_engine_conf *c);
@@ -128,5 +193,17 @@ uint64_t tcpa_engine_now(const struct tcpa_engine *e);
 struct tcpa_stats *tcpa_engine_stats(struct tcpa_engine *e);
 struct tcpa_flow_table *tcpa_engine_flows(struct tcpa_engine *e);
 struct tcpa_ep_table *tcpa_engine_endpoints(struct tcpa_engine *e);
+
+/** The cold entry of connection @p c of this engine's table. */
+struct tcpa_conn_cold *tcpa_engine_cold(struct tcpa_engine *e, const struct tcpa_conn *c);
+
+/**
+ * Visit every connection in the table: @p fn gets the live entry and its
+ * cold entry (from another core: copy, then check, as the owner may be
+ * rewriting them). Stops when @p fn returns non-zero.
+ */
+void tcpa_engine_foreach(struct tcpa_engine *e,
+		int (*fn)(void *arg, const struct tcpa_conn *c, const struct tcpa_conn_cold *x),
+		void *arg);
 
 #endif /* TCPA_ENGINE_H */

@@ -136,41 +136,6 @@ tcpa_flow_owner(uint64_t hash, unsigned n)
 	return (unsigned)(((hash >> 32) * (uint64_t)n) >> 32);
 }
 
-/* Per-endpoint half of a flow: what one endpoint's kernel holds. */
-#define TCPA_HALF_SYN      0x01 /* sent a SYN; nxt - 1 is its ISN until data */
-#define TCPA_HALF_ACKED    0x02 /* sent an ACK: ack is valid */
-#define TCPA_HALF_FIN      0x04 /* sent a FIN; its sequence number is nxt - 1 */
-#define TCPA_HALF_FIN_ACKED 0x08 /* its FIN was acknowledged by the peer */
-#define TCPA_HALF_ACKED_FIN 0x10 /* it acknowledged the peer's FIN */
-#define TCPA_HALF_WS       0x20 /* offered window scaling in its SYN */
-#define TCPA_HALF_SEEN     0x40 /* sent at least one segment */
-#define TCPA_HALF_DOUBT    0x80 /* repeated its SYN-ACK after the ACK: its kernel dropped it */
-
-struct tcpa_half {
-	uint8_t state;          /* enum tcpa_tcp_state */
-	uint8_t flags;          /* TCPA_HALF_* */
-	uint8_t wscale;         /* shift applied to its advertised window */
-	uint8_t rxc;            /* core that received its previous segment */
-	uint32_t nxt;           /* highest sequence number sent + 1 */
-	uint32_t ack;           /* last acknowledgment number it sent */
-	uint32_t win;           /* last advertised window, scaled, bytes */
-	/*
-	 * Segments and payload bytes sent, the part below 2^31: the engine
-	 * carries the rest into tcpa_flow_ext (tcpa_flow_carry()), so the
-	 * line every segment touches holds 32-bit counters only.
-	 */
-	uint32_t pkts;
-	uint32_t bytes;
-	/* lib/anom (Nagle): end of its last sub-MSS segment awaiting ACK, 0 = none */
-	uint32_t small_end;
-	uint32_t small_us;      /* when sent; with TCPA_AH_LATE: when its late ACK came */
-};
-
-/* tcpa_flow.flags */
-#define TCPA_FLOW_MIDSTREAM 0x01 /* picked up without its handshake */
-#define TCPA_FLOW_WSCALE    0x02 /* both SYNs offered scaling: it is in force */
-#define TCPA_FLOW_ROLE_SET  0x04 /* roles known from a SYN or SYN-ACK */
-
 /* Doubly linked list node of the timer wheel; indexes, not pointers. */
 struct tcpa_flow_link {
 	uint32_t prev;
@@ -178,28 +143,27 @@ struct tcpa_flow_link {
 };
 
 /**
- * One connection: 128 bytes, two cache lines, all that a segment on the
- * fast path reads or writes. The first holds what lookup touches and the
- * anomaly rules' per-segment state, the second both endpoints' TCP state.
- * What only slow paths and timers need is in struct tcpa_flow_ext.
+ * The table's header of every entry: what lookup, expiry and eviction
+ * read. The layer that stores connections in the table embeds it first in
+ * its own entry type (the engine's struct tcpa_conn) and tells the table
+ * that type's size (struct tcpa_flow_params): the table never reads past
+ * this header. 48 bytes with its padding.
  */
-struct TCPA_CACHE_ALIGNED tcpa_flow {
+struct tcpa_flow {
 	struct tcpa_flow_key key;
 	uint32_t last_ms;       /* packet time of the last segment, ms, wraps */
 	uint8_t tmo;            /* timeout class (index into the table's timeouts) */
-	uint8_t cli;            /* key side of the client (sent the first SYN) */
-	uint8_t flags;          /* TCPA_FLOW_* */
 	uint8_t live;           /* 1 while the entry holds a flow */
-	/* lib/anom's per-segment state (include/tcpa_anom.h) */
-	uint32_t last_data_ms;  /* packet time of the last payload either way, 0 = none yet */
-	uint32_t born_us;       /* packet time of the first segment, us (wraps) */
-	uint16_t mss[2];        /* MSS each side announced, 0 = unknown */
-	uint16_t rtt16;         /* handshake RTT in 16 us units, 0 = unknown */
-	uint8_t hflags[2];      /* TCPA_AH_* of each side */
-	struct tcpa_half half[2]; /* by key side */
 };
 
-_Static_assert(sizeof(struct tcpa_flow) == 128, "a flow is two cache lines");
+/*
+ * The table's header of every entry's cold part, in a parallel array (one
+ * per entry, zeroed with it): what lookups never touch. The embedding
+ * layer keeps there what only its slow paths and timers need.
+ */
+struct tcpa_flow_cold {
+	struct tcpa_flow_link tl;       /* the timer wheel */
+};
 
 /*
  * Timeout classes. The table knows only their order for eviction (lower is
@@ -214,82 +178,54 @@ enum tcpa_flow_tmo {
 	TCPA_FLOW_TMO_MAX
 };
 
-/*
- * The cold third line of a flow, in a parallel array (one per entry, zeroed
- * with it): what expiry, timers and the rules' slow paths need and no
- * in-order segment does. Kept apart so that lookup and the fast path touch
- * two cache lines per segment, not three.
- */
-struct TCPA_CACHE_ALIGNED tcpa_flow_ext {
-	struct tcpa_flow_link tl; /* the table's timer wheel */
-	uint32_t ep[2];         /* engine: endpoint record of each side, 0 = none */
-	/*
-	 * engine: when a side's pending timed condition began, ms mod 2^16
-	 * (odd, never 0). Only tells the condition's timer entry, which holds
-	 * the full time, from a later one on the same entry.
-	 */
-	uint16_t stamp[2];
-	uint16_t pkts_hi[2];    /* carries of half[].pkts, in units of 2^31 */
-	uint32_t bytes_hi[2];   /* carries of half[].bytes, in units of 2^31 */
-	uint8_t rules[32];      /* lib/anom's slow-path state (struct tcpa_anom_cold) */
-};
-
-_Static_assert(sizeof(struct tcpa_flow_ext) == 64, "the cold line is one cache line");
-
-/** Counters of a flow's side @p side: the hot part plus the carries. */
-static inline uint64_t
-tcpa_flow_pkts(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned side)
-{
-	return ((uint64_t)x->pkts_hi[side] << 31) + f->half[side].pkts;
-}
-
-static inline uint64_t
-tcpa_flow_bytes(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned side)
-{
-	return ((uint64_t)x->bytes_hi[side] << 31) + f->half[side].bytes;
-}
-
-/**
- * Move the top bit of side @p side's 32-bit counters into @p x. Call when
- * (pkts | bytes) has bit 31 set: one segment adds under 2^16 bytes, so
- * checking after every segment keeps them from wrapping.
- */
-static inline void
-tcpa_flow_carry(struct tcpa_flow *f, struct tcpa_flow_ext *x, unsigned side)
-{
-	struct tcpa_half *h = &f->half[side];
-
-	if (h->pkts >> 31) {
-		x->pkts_hi[side]++;
-		h->pkts -= 1u << 31;
-	}
-	if (h->bytes >> 31) {
-		x->bytes_hi[side]++;
-		h->bytes -= 1u << 31;
-	}
-}
-
 struct tcpa_flow_table;
 
 /** Called before a flow leaves the table (expired or evicted). */
 typedef void (*tcpa_flow_drop_cb)(void *ctx, struct tcpa_flow *f, int evicted);
 
 /**
- * Bytes of memory a table of @p capacity flows needs (64-byte aligned).
- * @return the size, or 0 if @p capacity is 0 or too large (> 2^31).
+ * What a table is made of (as rte_hash_parameters): its capacity, the
+ * entry types of the layer that embeds struct tcpa_flow, and how flows
+ * leave it.
  */
-size_t tcpa_flow_table_memsize(uint32_t capacity);
+struct tcpa_flow_params {
+	uint32_t capacity;              /* flows, 1 .. 2^31 */
+	/*
+	 * Bytes of one entry: a type whose first member is struct tcpa_flow.
+	 * A multiple of @align.
+	 */
+	uint32_t entry_size;
+	/*
+	 * Bytes of one cold entry: a type whose first member is struct
+	 * tcpa_flow_cold. A multiple of @align.
+	 */
+	uint32_t cold_size;
+	/* Alignment of both entry types: a power of two, 4 .. 4096. */
+	uint32_t align;
+	const uint32_t *timeout_ms;     /* [TCPA_FLOW_TMO_MAX]: idle timeout of each class, ms */
+	/*
+	 * The secret the flows' hashes were made with: the table rehashes a
+	 * key to find its slot when the flow leaves.
+	 */
+	const struct tcpa_hash_secret *secret;
+	tcpa_flow_drop_cb drop;
+	void *ctx;                      /* first argument of @drop */
+};
+
+/**
+ * Bytes of memory a table needs (64-byte aligned).
+ * @return the size, or 0 if the parameters are invalid (capacity 0 or
+ *   > 2^31, sizes not multiples of the alignment or smaller than the
+ *   headers, alignment not a power of two).
+ */
+size_t tcpa_flow_table_memsize(const struct tcpa_flow_params *prm);
 
 /**
  * Lay a table out in @p mem (tcpa_flow_table_memsize() bytes, 64-aligned).
- * @param timeout_ms idle timeout of each class, ms
- * @param secret the hash secret the flows' hashes were made with (the table
- *   rehashes a key to find its slot when the flow leaves)
+ * The table keeps no pointer to @p prm.
  * @return the table, or NULL with errno EINVAL.
  */
-struct tcpa_flow_table *tcpa_flow_table_init(void *mem, uint32_t capacity,
-		const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX], const struct tcpa_hash_secret *secret,
-		tcpa_flow_drop_cb drop, void *ctx);
+struct tcpa_flow_table *tcpa_flow_table_init(void *mem, const struct tcpa_flow_params *prm);
 
 /** Change the idle timeouts (control path; takes effect as flows are seen). */
 void tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t,
@@ -299,8 +235,9 @@ void tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t,
 void tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash);
 
 /**
- * Prefetch both cache lines of the flows whose signature matches (call
- * once the buckets are in cache, a few segments before the lookup).
+ * Prefetch every cache line of the entries whose signature matches, not
+ * their cold entries (call once the buckets are in cache, a few segments
+ * before the lookup).
  */
 void tcpa_flow_prefetch_entry(const struct tcpa_flow_table *t, uint64_t hash);
 
@@ -325,7 +262,8 @@ struct tcpa_flow *tcpa_flow_lookup(struct tcpa_flow_table *t, const struct tcpa_
 		uint64_t hash);
 
 /**
- * Insert a new zeroed flow with key @p k, class @p tmo, seen at @p now_ms.
+ * Insert a new flow with key @p k, class @p tmo, seen at @p now_ms; the
+ * rest of its entry and its cold entry are zeroed.
  * When the table is full, a flow of the two buckets is evicted: the lowest
  * timeout class first (closed, embryonic, TIME_WAIT, closing, open), the
  * least recently seen within a class; it is reported to the drop callback.
@@ -357,15 +295,15 @@ void tcpa_flow_remove(struct tcpa_flow_table *t, struct tcpa_flow *f);
  */
 unsigned tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget);
 
-/** The cold line of @p f. */
-struct tcpa_flow_ext *tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f);
+/** The cold entry of @p f. */
+struct tcpa_flow_cold *tcpa_flow_cold_of(struct tcpa_flow_table *t, const struct tcpa_flow *f);
 
 /**
- * The entry and extension arrays, for a caller that maps an entry to its
- * extension on its hot path (ext[f - ent]) without a call per segment.
+ * The entry and cold arrays (entry 0 is never used), for a caller that
+ * maps an entry to its cold entry on its hot path by indexing its own
+ * typed arrays, without a call per segment.
  */
-void tcpa_flow_table_bases(struct tcpa_flow_table *t, struct tcpa_flow **ent,
-		struct tcpa_flow_ext **ext);
+void tcpa_flow_table_bases(struct tcpa_flow_table *t, void **ent, void **cold);
 
 /** Index of @p f in the table (>= 1), stable while the flow lives. */
 uint32_t tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f);

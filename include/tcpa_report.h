@@ -68,6 +68,57 @@ struct json_t *tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struc
 /** "10.0.0.1:80", "[fd00::1]:443" or "10.0.0.1" (client). */
 void tcpa_report_ep_name(const struct tcpa_ep_key *k, char *buf, size_t len);
 
+/**
+ * Which connections a "flows" request wants (INTERFACES.md): parts of the
+ * 4-tuple, a state of either endpoint, a per-connection condition, and
+ * how many (longest idle first).
+ */
+struct tcpa_flow_filter {
+	int has_ip[2];          /* "src" (or "ip") and "dst" given */
+	struct tcpa_ip ip[2];
+	int any_ip;             /* "ip": either side */
+	int port[2];            /* "sport" (client's), "dport" (server's), -1 = any */
+	int any_port;           /* "port": either side, -1 = any */
+	int state;              /* either endpoint's state, -1 = any */
+	int anom;               /* a connection condition it showed, -1 = any */
+	size_t top;             /* at most this many records */
+};
+
+/** A filter that takes every connection. */
+void tcpa_report_flow_filter_all(struct tcpa_flow_filter *x);
+
+/**
+ * The filter of a "flows" request's arguments: "ip", "src", "dst" (IPv4 or
+ * IPv6), "port", "sport", "dport", "state", "anomaly" (close_wait_stuck,
+ * idle_close, stale_reuse or syn_unanswered), "top" (default 1000, 0 = all).
+ * @return 0, or -EINVAL with @p err saying which argument is wrong.
+ */
+int tcpa_report_flow_filter(const struct json_t *args, struct tcpa_flow_filter *x,
+		char *err, size_t len);
+
+/** A "state" argument (an endpoint state's name) as a state, -1 if absent. */
+int tcpa_report_state_arg(const struct json_t *args, int *st, char *err, size_t len);
+
+/** Does connection @p c (and its cold entry @p x) pass filter @p flt's tests (not top)? */
+int tcpa_report_flow_match(const struct tcpa_flow_filter *flt, const struct tcpa_conn *c,
+		const struct tcpa_conn_cold *x);
+
+/**
+ * One flow record: client and server, both states, packets and bytes each
+ * way, idle time at @p now_ms, midstream, the per-connection conditions it
+ * showed, handshake RTT. NULL on ENOMEM.
+ */
+struct json_t *tcpa_report_flow(const struct tcpa_conn *c, const struct tcpa_conn_cold *x,
+		uint32_t now_ms);
+
+/**
+ * The records of the connections of @p n engines that pass @p flt, longest
+ * idle first, at most flt->top. Reads other cores' tables without
+ * stopping them. NULL on ENOMEM.
+ */
+struct json_t *tcpa_report_flows(struct tcpa_engine *const *engs, unsigned n,
+		const struct tcpa_flow_filter *flt);
+
 /** Print a report object for a person. @return 0 or -EIO. */
 int tcpa_report_print_text(FILE *out, const struct json_t *report);
 

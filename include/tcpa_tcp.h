@@ -27,6 +27,50 @@ enum tcpa_tcp_state {
 	TCPA_TCP_ST_MAX
 };
 
+/* Per-endpoint half of a connection: what one endpoint's kernel holds. */
+#define TCPA_HALF_SYN      0x01 /* sent a SYN; nxt - 1 is its ISN until data */
+#define TCPA_HALF_ACKED    0x02 /* sent an ACK: ack is valid */
+#define TCPA_HALF_FIN      0x04 /* sent a FIN; its sequence number is nxt - 1 */
+#define TCPA_HALF_FIN_ACKED 0x08 /* its FIN was acknowledged by the peer */
+#define TCPA_HALF_ACKED_FIN 0x10 /* it acknowledged the peer's FIN */
+#define TCPA_HALF_WS       0x20 /* offered window scaling in its SYN */
+#define TCPA_HALF_SEEN     0x40 /* sent at least one segment */
+#define TCPA_HALF_DOUBT    0x80 /* repeated its SYN-ACK after the ACK: its kernel dropped it */
+
+struct tcpa_tcp_half {
+	uint8_t state;          /* enum tcpa_tcp_state */
+	uint8_t flags;          /* TCPA_HALF_* */
+	uint8_t wscale;         /* shift applied to its advertised window */
+	uint8_t rxc;            /* core that received its previous segment (set by the engine) */
+	uint32_t nxt;           /* highest sequence number sent + 1 */
+	uint32_t ack;           /* last acknowledgment number it sent */
+	uint32_t win;           /* last advertised window, scaled, bytes */
+	/*
+	 * Segments and payload bytes sent, the part below 2^31: the engine
+	 * carries the rest into the connection's cold entry before bit 31
+	 * is set for long, so the line every segment touches holds 32-bit
+	 * counters only.
+	 */
+	uint32_t pkts;
+	uint32_t bytes;
+};
+
+/* tcpa_tcp_conn.flags */
+#define TCPA_CONN_MIDSTREAM 0x01 /* picked up without its handshake */
+#define TCPA_CONN_WSCALE    0x02 /* both SYNs offered scaling: it is in force */
+#define TCPA_CONN_ROLE_SET  0x04 /* roles known from a SYN or SYN-ACK */
+
+/**
+ * The TCP layer's part of a connection: both endpoints' states and
+ * sequence tracking, indexed by the flow key's side (side 0 sent the
+ * flow's first segment).
+ */
+struct tcpa_tcp_conn {
+	struct tcpa_tcp_half half[2];
+	uint8_t cli;            /* key side of the client (sent the first SYN) */
+	uint8_t flags;          /* TCPA_CONN_* */
+};
+
 /** "ESTABLISHED", ... ; "?" when out of range. */
 const char *tcpa_tcp_state_name(unsigned st);
 /** Inverse of tcpa_tcp_state_name(); -1 if unknown. */
@@ -83,29 +127,30 @@ struct tcpa_tcp_result {
 };
 
 /**
- * Prepare a flow just inserted for @p p sent by key side @p side: roles
- * from the segment (SYN sender is the client; SYN-ACK sender the server;
- * otherwise the lower port is the server and the flow is midstream).
+ * Prepare a zeroed connection for its first segment @p p, sent by key side
+ * @p side: roles from the segment (SYN sender is the client; SYN-ACK
+ * sender the server; otherwise the lower port is the server and the
+ * connection is midstream).
  */
-void tcpa_tcp_flow_start(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side);
+void tcpa_tcp_conn_start(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side);
 
 /**
  * Step both endpoints' state for one segment sent by key side @p side.
- * Updates sequence tracking, window and counters of the flow. The hot path
+ * Updates sequence tracking, window and counters of the connection. The hot path
  * tries tcpa_tcp_predict() first and calls this only when it declines; on
  * the segments prediction takes, this gives the same result.
  */
-void tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
+void tcpa_tcp_input(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_tcp_result *r);
 
 /** Record the window a segment advertises (scaled once both SYNs offered it). */
 static inline void
-tcpa_tcp_window(const struct tcpa_flow *f, struct tcpa_half *s, const struct tcpa_pkt *p)
+tcpa_tcp_window(const struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, const struct tcpa_pkt *p)
 {
 	uint32_t w = p->win;
 
 	/* Scaling never applies to SYN segments, and only if both offered it. */
-	if ((f->flags & TCPA_FLOW_WSCALE) && !(p->tcp_flags & TCPA_TCP_SYN))
+	if ((t->flags & TCPA_CONN_WSCALE) && !(p->tcp_flags & TCPA_TCP_SYN))
 		w <<= s->wscale;
 	s->win = w;
 }
@@ -117,11 +162,11 @@ tcpa_tcp_window(const struct tcpa_flow *f, struct tcpa_half *s, const struct tcp
  * pass it.
  */
 static inline bool
-tcpa_tcp_predictable(const struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+tcpa_tcp_predictable(const struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side)
 {
 	return (p->tcp_flags & ~TCPA_TCP_PSH) == TCPA_TCP_ACK &&
-		f->half[side].state == TCPA_TCP_ST_ESTABLISHED &&
-		f->half[!side].state == TCPA_TCP_ST_ESTABLISHED;
+		t->half[side].state == TCPA_TCP_ST_ESTABLISHED &&
+		t->half[!side].state == TCPA_TCP_ST_ESTABLISHED;
 }
 
 /**
@@ -129,15 +174,15 @@ tcpa_tcp_predictable(const struct tcpa_flow *f, const struct tcpa_pkt *p, unsign
  * accepted: what tcpa_tcp_input() would do to it, without the state machine.
  */
 static inline void
-tcpa_tcp_predicted(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+tcpa_tcp_predicted(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side)
 {
-	struct tcpa_half *s = &f->half[side];
+	struct tcpa_tcp_half *s = &t->half[side];
 	uint32_t end = p->seq + p->payload_len;
 
 	s->ack = p->ack;
 	if ((int32_t)(end - s->nxt) > 0)
 		s->nxt = end;
-	tcpa_tcp_window(f, s, p);
+	tcpa_tcp_window(t, s, p);
 	s->flags |= TCPA_HALF_ACKED | TCPA_HALF_SEEN;
 	s->pkts++;
 	s->bytes += p->payload_len;
@@ -149,16 +194,16 @@ tcpa_tcp_predicted(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
  *   tcpa_tcp_input().
  */
 static inline bool
-tcpa_tcp_predict(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+tcpa_tcp_predict(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side)
 {
-	if (!tcpa_tcp_predictable(f, p, side))
+	if (!tcpa_tcp_predictable(t, p, side))
 		return false;
-	tcpa_tcp_predicted(f, p, side);
+	tcpa_tcp_predicted(t, p, side);
 	return true;
 }
 
-/** The timeout class a flow belongs in, from its endpoints' states. */
-uint8_t tcpa_tcp_tmo_class(const struct tcpa_flow *f);
+/** The timeout class a connection belongs in, from its endpoints' states. */
+uint8_t tcpa_tcp_tmo_class(const struct tcpa_tcp_conn *t);
 
 /** Wrap-safe sequence comparisons. */
 static inline bool

@@ -10,8 +10,6 @@
  *    crash: every index and state is range-checked before use).
  * Handlers follow the contract of ctl.h.
  */
-#define _GNU_SOURCE /* qsort_r */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,29 +38,6 @@ fail(json_t **out, int err, const char *fmt, const char *arg)
 }
 
 void
-tcpa_engine_timeouts(const struct tcpa_conf *c, uint32_t t[TCPA_FLOW_TMO_MAX])
-{
-	t[TCPA_FLOW_TMO_CLOSED] = (uint32_t)(c->time_wait_s * 1000);
-	t[TCPA_FLOW_TMO_EMBRYONIC] = (uint32_t)(c->timeout_syn_s * 1000);
-	t[TCPA_FLOW_TMO_TIME_WAIT] = (uint32_t)(c->time_wait_s * 1000);
-	t[TCPA_FLOW_TMO_CLOSING] = (uint32_t)(c->timeout_closing_s * 1000);
-	t[TCPA_FLOW_TMO_ESTABLISHED] =
-		(uint32_t)RTE_MIN(c->timeout_established_s * 1000, (uint64_t)INT32_MAX);
-}
-
-void
-tcpa_anom_conf_of(const struct tcpa_conf *c, struct tcpa_anom_conf *a)
-{
-	a->close_wait_ms = (uint32_t)(c->close_wait_s * 1000);
-	a->idle_close_ms = (uint32_t)(c->idle_close_s * 1000);
-	a->syn_timeout_ms = (uint32_t)(c->syn_timeout_s * 1000);
-	a->nagle_us = (uint32_t)(c->nagle_delay_ms * 1000);
-	a->min_rto_us = (uint32_t)(c->min_rto_ms * 1000);
-	a->reorder_us = (uint32_t)(c->reorder_ms * 1000);
-	a->off = c->rules == 0;
-}
-
-void
 tcpa_ctl_apply_conf(void)
 {
 	uint32_t t[TCPA_FLOW_TMO_MAX];
@@ -70,7 +45,7 @@ tcpa_ctl_apply_conf(void)
 
 	/* Word stores: each RX core picks them up on its next read. */
 	tcpa_engine_timeouts(&tcpa_conf_g, t);
-	tcpa_anom_conf_of(&tcpa_conf_g, &a);
+	tcpa_anom_conf_from(&tcpa_conf_g, &a);
 	for (unsigned i = 0; i < tcpa_nworkers; i++) {
 		tcpa_engine_set_timeouts(tcpa_workers[i].eng, t);
 		tcpa_engine_set_anom(tcpa_workers[i].eng, &a);
@@ -119,288 +94,24 @@ snap_in(const struct snap *s, struct tcpa_report_in *in)
 
 /* ---- flows ---- */
 
-struct flow_filter {
-	int has_ip[2];          /* "src"/"ip" and "dst" */
-	struct tcpa_ip ip[2];
-	int any_ip;             /* "ip": either side */
-	int port[2];            /* "sport"/"dport", -1 = any */
-	int any_port;           /* "port": either side, -1 = any */
-	int state;              /* either endpoint, -1 = any */
-	int anom;               /* a connection condition it showed, -1 = any */
-	size_t top;
-};
-
-struct flow_rec {
-	struct tcpa_flow f;
-	struct tcpa_flow_ext x;         /* its cold line: counter carries, rules' flags */
-};
-
-struct flow_walk {
-	const struct flow_filter *flt;
-	struct tcpa_flow_table *ft;     /* the table being walked (for the rules' state) */
-	struct flow_rec *v;
-	size_t n, cap;
-};
-
-static int
-parse_ip(const char *s, struct tcpa_ip *ip)
-{
-	uint8_t v4[4];
-
-	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, v4) == 1) {
-		tcpa_ip_set_v4(ip, v4);
-		return 0;
-	}
-	return inet_pton(AF_INET6, s, ip->b) == 1 ? 0 : -1;
-}
-
-static int
-side_match(const struct tcpa_flow *f, unsigned side, const struct tcpa_ip *ip, int port)
-{
-	return (ip == NULL || memcmp(&f->key.ip[side], ip, sizeof(*ip)) == 0) &&
-		(port < 0 || f->key.port[side] == port);
-}
-
-static int
-flow_match(const struct tcpa_flow *f, const struct flow_filter *x)
-{
-	unsigned cli = f->cli & 1, srv = !cli;
-
-	if (x->state >= 0 && f->half[0].state != x->state && f->half[1].state != x->state)
-		return 0;
-	if (x->any_ip && !side_match(f, 0, &x->ip[0], -1) && !side_match(f, 1, &x->ip[0], -1))
-		return 0;
-	if (x->any_port >= 0 && f->key.port[0] != x->any_port && f->key.port[1] != x->any_port)
-		return 0;
-	/* src/sport are the client's, dst/dport the server's. */
-	if (!side_match(f, cli, x->has_ip[0] && !x->any_ip ? &x->ip[0] : NULL, x->port[0]))
-		return 0;
-	if (!side_match(f, srv, x->has_ip[1] ? &x->ip[1] : NULL, x->port[1]))
-		return 0;
-	return 1;
-}
-
-/* Did the connection show condition @a (one of the per-connection ones)? */
-static int
-flow_has(const struct tcpa_flow *f, const struct tcpa_flow_ext *x, unsigned a)
-{
-	uint8_t cf = tcpa_anom_cold_c(x)->cflags;
-
-	switch (a) {
-	case TCPA_ANOM_close_wait_stuck:
-		return ((f->hflags[0] | f->hflags[1]) & TCPA_AH_CW_STUCK) != 0;
-	case TCPA_ANOM_idle_close:
-		return (cf & TCPA_AC_IDLE) != 0;
-	case TCPA_ANOM_stale_reuse:
-		return (cf & TCPA_AC_STALE) != 0;
-	case TCPA_ANOM_syn_unanswered:
-		return (cf & TCPA_AC_SYN_DONE) &&
-			f->half[f->cli & 1].state == TCPA_TCP_ST_SYN_SENT;
-	default:
-		return 0;
-	}
-}
-
-static int
-flow_visit(void *arg, struct tcpa_flow *live)
-{
-	struct flow_walk *w = arg;
-	struct tcpa_flow f;
-
-	/* Copy first, check the copy: the RX core may rewrite the entry now. */
-	memcpy(&f, live, sizeof(f));
-	if (!f.live || f.half[0].state >= TCPA_TCP_ST_MAX ||
-			f.half[1].state >= TCPA_TCP_ST_MAX || !flow_match(&f, w->flt))
-		return 0;
-	if (w->n == w->cap) {
-		size_t cap = w->cap != 0 ? w->cap * 2 : 1024;
-		struct flow_rec *v = realloc(w->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		w->v = v;
-		w->cap = cap;
-	}
-	w->v[w->n].f = f;
-	memcpy(&w->v[w->n].x, tcpa_flow_ext(w->ft, live), sizeof(w->v[w->n].x));
-	if (w->flt->anom >= 0 && !flow_has(&w->v[w->n].f, &w->v[w->n].x, (unsigned)w->flt->anom))
-		return 0;
-	w->n++;
-	return 0;
-}
-
-/* Longest idle first: the stuck connections an operator looks for. */
-static int
-by_idle(const void *a, const void *b, void *arg)
-{
-	uint32_t now_ms = *(const uint32_t *)arg;
-	uint32_t x = now_ms - ((const struct flow_rec *)a)->f.last_ms;
-	uint32_t y = now_ms - ((const struct flow_rec *)b)->f.last_ms;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static json_t *
-flow_json(const struct tcpa_flow *f, const struct tcpa_flow_ext *ext, uint32_t now_ms)
+flows_array(const struct tcpa_flow_filter *x)
 {
-	unsigned cli = f->cli & 1, srv = !cli;
-	struct tcpa_ep_key k;
-	char c[80], s[80];
-	json_t *o = json_object(), *an;
+	struct tcpa_engine *engs[TCPA_MAX_WORKERS];
 
-	if (o == NULL)
-		return NULL;
-	memset(&k, 0, sizeof(k));
-	k.role = TCPA_EP_SERVER;
-	k.ip = f->key.ip[cli];
-	k.port = f->key.port[cli];
-	tcpa_report_ep_name(&k, c, sizeof(c));
-	k.ip = f->key.ip[srv];
-	k.port = f->key.port[srv];
-	tcpa_report_ep_name(&k, s, sizeof(s));
-	json_object_set_new(o, "client", json_string(c));
-	json_object_set_new(o, "server", json_string(s));
-	if (f->key.vlan != 0)
-		json_object_set_new(o, "vlan", json_integer(f->key.vlan));
-	json_object_set_new(o, "client_state", json_string(tcpa_tcp_state_name(f->half[cli].state)));
-	json_object_set_new(o, "server_state", json_string(tcpa_tcp_state_name(f->half[srv].state)));
-	json_object_set_new(o, "packets", json_pack("[I,I]",
-		(json_int_t)tcpa_flow_pkts(f, ext, cli), (json_int_t)tcpa_flow_pkts(f, ext, srv)));
-	json_object_set_new(o, "bytes", json_pack("[I,I]",
-		(json_int_t)tcpa_flow_bytes(f, ext, cli), (json_int_t)tcpa_flow_bytes(f, ext, srv)));
-	json_object_set_new(o, "idle_s", json_real((double)(uint32_t)(now_ms - f->last_ms) / 1e3));
-	json_object_set_new(o, "midstream", json_boolean(f->flags & TCPA_FLOW_MIDSTREAM));
-	/*
-	 * The per-connection conditions this connection showed. Per-segment
-	 * counts are kept per endpoint, not per connection (docs/DESIGN.md).
-	 */
-	an = json_object();
-	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
-		if (flow_has(f, ext, a))
-			json_object_set_new(an, tcpa_anom_name(a), json_integer(1));
-	json_object_set_new(o, "anomalies", an);
-	/* Handshake RTT as the tap saw it (SYN to the ACK that completed it). */
-	if (f->rtt16 != 0)
-		json_object_set_new(o, "rtt_ms", json_real((double)f->rtt16 * 16 / 1e3));
-	else
-		json_object_set_new(o, "rtt_ms", json_null());
-	return o;
-}
-
-static int
-get_int(const json_t *args, const char *key, int def, int *v, json_t **out)
-{
-	const json_t *x = json_object_get(args, key);
-
-	*v = def;
-	if (x == NULL)
-		return 0;
-	if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > INT32_MAX)
-		return fail(out, -EINVAL, "'%s' must be a non-negative integer", key);
-	*v = (int)json_integer_value(x);
-	return 0;
-}
-
-static int
-get_ip(const json_t *args, const char *key, int *has, struct tcpa_ip *ip, json_t **out)
-{
-	const json_t *x = json_object_get(args, key);
-
-	if (x == NULL)
-		return 0;
-	if (!json_is_string(x) || parse_ip(json_string_value(x), ip) != 0)
-		return fail(out, -EINVAL, "'%s' must be an IPv4 or IPv6 address", key);
-	*has = 1;
-	return 0;
-}
-
-static int
-get_state(const json_t *args, int *st, json_t **out)
-{
-	const json_t *x = json_object_get(args, "state");
-
-	*st = -1;
-	if (x == NULL)
-		return 0;
-	if (!json_is_string(x) || (*st = tcpa_tcp_state_parse(json_string_value(x))) < 0)
-		return fail(out, -EINVAL, "unknown state '%s' (ESTABLISHED, CLOSE_WAIT, ...)",
-			json_is_string(x) ? json_string_value(x) : "?");
-	return 0;
-}
-
-static int
-flows_filter(const json_t *args, struct flow_filter *x, json_t **out)
-{
-	int top;
-	int rc;
-
-	memset(x, 0, sizeof(*x));
-	if ((rc = get_ip(args, "ip", &x->any_ip, &x->ip[0], out)) != 0 ||
-			(!x->any_ip && (rc = get_ip(args, "src", &x->has_ip[0], &x->ip[0], out)) != 0) ||
-			(rc = get_ip(args, "dst", &x->has_ip[1], &x->ip[1], out)) != 0 ||
-			(rc = get_int(args, "port", -1, &x->any_port, out)) != 0 ||
-			(rc = get_int(args, "sport", -1, &x->port[0], out)) != 0 ||
-			(rc = get_int(args, "dport", -1, &x->port[1], out)) != 0 ||
-			(rc = get_int(args, "top", 1000, &top, out)) != 0 ||
-			(rc = get_state(args, &x->state, out)) != 0)
-		return rc;
-	x->top = top == 0 ? SIZE_MAX : (size_t)top;
-	x->anom = -1;
-	if (json_object_get(args, "anomaly") != NULL) {
-		const json_t *an = json_object_get(args, "anomaly");
-		const char *name = json_is_string(an) ? json_string_value(an) : "?";
-		static const unsigned per_flow[] = {
-			TCPA_ANOM_close_wait_stuck, TCPA_ANOM_idle_close, TCPA_ANOM_stale_reuse,
-			TCPA_ANOM_syn_unanswered,
-		};
-
-		for (unsigned i = 0; i < TCPA_ARRAY_SIZE(per_flow); i++)
-			if (strcmp(name, tcpa_anom_name(per_flow[i])) == 0)
-				x->anom = (int)per_flow[i];
-		if (x->anom < 0)
-			return fail(out, -EINVAL, "flows are filtered by a connection condition "
-				"(close_wait_stuck, idle_close, stale_reuse, syn_unanswered), not '%s': "
-				"per-segment counts are kept per endpoint (use 'endpoints')", name);
-	}
-	return 0;
-}
-
-static json_t *
-flows_array(const struct flow_filter *x)
-{
-	struct flow_walk w = { .flt = x };
-	uint64_t now_ns = 0;
-	uint32_t now_ms;
-	json_t *a = json_array();
-
-	if (a == NULL)
-		return NULL;
-	for (unsigned i = 0; i < tcpa_nworkers; i++) {
-		uint64_t t = tcpa_engine_now(tcpa_workers[i].eng);
-
-		if (t > now_ns)
-			now_ns = t;
-		w.ft = tcpa_engine_flows(tcpa_workers[i].eng);
-		tcpa_flow_foreach(w.ft, flow_visit, &w);
-	}
-	now_ms = tcpa_ns_to_ms(now_ns);
-	if (w.n > 0)
-		qsort_r(w.v, w.n, sizeof(*w.v), by_idle, &now_ms);
-	for (size_t i = 0; i < w.n && i < x->top; i++)
-		json_array_append_new(a, flow_json(&w.v[i].f, &w.v[i].x, now_ms));
-	free(w.v);
-	return a;
+	for (unsigned i = 0; i < tcpa_nworkers; i++)
+		engs[i] = tcpa_workers[i].eng;
+	return tcpa_report_flows(engs, tcpa_nworkers, x);
 }
 
 int
 tcpa_ctl_flows(const json_t *args, json_t **out)
 {
-	struct flow_filter x;
-	int rc = flows_filter(args, &x, out);
+	struct tcpa_flow_filter x;
+	char err[256];
 
-	if (rc != 0)
-		return rc;
+	if (tcpa_report_flow_filter(args, &x, err, sizeof(err)) != 0)
+		return fail(out, -EINVAL, "%s", err);
 	*out = flows_array(&x);
 	return *out != NULL ? 0 : fail(out, -ENOMEM, "%s", "out of memory");
 }
@@ -420,11 +131,9 @@ tcpa_ctl_build_report(int with_flows)
 	r = tcpa_report_build(&in);
 	free(s.eps);
 	if (r != NULL && with_flows) {
-		struct flow_filter x;
+		struct tcpa_flow_filter x;
 
-		memset(&x, 0, sizeof(x));
-		x.port[0] = x.port[1] = x.any_port = x.state = x.anom = -1;
-		x.top = SIZE_MAX;
+		tcpa_report_flow_filter_all(&x);
 		json_object_set_new(r, "flows", flows_array(&x));
 	}
 	return r;
@@ -453,6 +162,20 @@ tcpa_ctl_anomalies(const json_t *args, json_t **out)
 	return *out != NULL ? 0 : fail(out, -ENOMEM, "%s", "out of memory");
 }
 
+static int
+get_int(const json_t *args, const char *key, int def, int *v, json_t **out)
+{
+	const json_t *x = json_object_get(args, key);
+
+	*v = def;
+	if (x == NULL)
+		return 0;
+	if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > INT32_MAX)
+		return fail(out, -EINVAL, "'%s' must be a non-negative integer", key);
+	*v = (int)json_integer_value(x);
+	return 0;
+}
+
 int
 tcpa_ctl_endpoints(const json_t *args, json_t **out)
 {
@@ -461,8 +184,11 @@ tcpa_ctl_endpoints(const json_t *args, json_t **out)
 	struct snap s;
 	int st, top, anom = -1, rc;
 	size_t keep = 0;
+	char err[256];
 
-	if ((rc = get_state(args, &st, out)) != 0 || (rc = get_int(args, "top", 0, &top, out)) != 0)
+	if (tcpa_report_state_arg(args, &st, err, sizeof(err)) != 0)
+		return fail(out, -EINVAL, "%s", err);
+	if ((rc = get_int(args, "top", 0, &top, out)) != 0)
 		return rc;
 	if (an != NULL) {
 		for (unsigned a = 0; a < TCPA_ANOM_MAX && json_is_string(an); a++)

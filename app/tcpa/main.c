@@ -196,13 +196,8 @@ load_conf(const struct opts *o)
 static void
 engine_conf(struct tcpa_engine_conf *ec)
 {
-	memset(ec, 0, sizeof(*ec));
-	ec->flows = (uint32_t)tcpa_conf_g.flows_per_core;
-	ec->endpoints = (uint32_t)tcpa_conf_g.endpoints_per_core;
-	tcpa_engine_timeouts(&tcpa_conf_g, ec->timeout_ms);
-	tcpa_anom_conf_of(&tcpa_conf_g, &ec->anom);
-	ec->events = tcpa_conf_g.event_log[0] != '\0' ? 8192 : 0;
-	ec->secret = secret;
+	tcpa_engine_conf_from(&tcpa_conf_g, tcpa_conf_g.event_log[0] != '\0' ? 8192 : 0, &secret,
+		ec);
 }
 
 /* ---- EAL arguments ---- */

@@ -81,10 +81,6 @@ extern uint64_t tcpa_start_tsc;
 struct json_t *tcpa_ctl_build_report(int with_flows);
 /* ctl.c: apply the live configuration keys to every RX core's engine. */
 void tcpa_ctl_apply_conf(void);
-/* Rule thresholds from the configuration. */
-void tcpa_anom_conf_of(const struct tcpa_conf *c, struct tcpa_anom_conf *a);
-/* Idle timeouts per flow class from the configuration. */
-void tcpa_engine_timeouts(const struct tcpa_conf *c, uint32_t timeout_ms[TCPA_FLOW_TMO_MAX]);
 
 int tcpa_worker_main(void *arg);
 

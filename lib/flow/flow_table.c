@@ -2,8 +2,11 @@
 /*
  * Per-core flow table.
  *
- * Layout of the caller's region: header | buckets | entries | free stack |
- * wheel list heads. Entry index 0 is never used, so a zero index means
+ * Layout of the caller's region: header | buckets | entries | cold entries |
+ * free stack | wheel list heads. Entries and cold entries are of the
+ * embedding layer's types (struct tcpa_flow_params): the table reads only
+ * the struct tcpa_flow / struct tcpa_flow_cold each starts with, and
+ * addresses them by index times size. Entry index 0 is never used, so a zero index means
  * "empty" everywhere. Indexes above the capacity name list sentinels (one
  * per wheel slot plus the expiry work list), which makes every list
  * circular and every unlink O(1) without knowing the list.
@@ -22,7 +25,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
-#ifdef __AVX2__
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -39,8 +42,20 @@ struct TCPA_CACHE_ALIGNED bucket {
 
 struct TCPA_CACHE_ALIGNED tcpa_flow_table {
 	struct bucket *bkt;
-	struct tcpa_flow *ent;      /* ent[1..cap] */
-	struct tcpa_flow_ext *ext;  /* ext[i]: cold line of ent[i] (wheel links, slow-path state) */
+	uint8_t *ent;               /* entries 1..cap, esz bytes each */
+	uint8_t *cold;              /* cold entry i of entry i, csz bytes each */
+	uint32_t esz;
+	uint32_t csz;
+	/*
+	 * Entry index from a byte offset off = i * esz, by multiplication:
+	 * i = (off >> etz) * einv mod 2^64, einv the inverse of the odd part
+	 * of esz. Exact for multiples of esz; no division on any path.
+	 */
+	uint32_t etz;
+	uint64_t einv;
+	/* the burst lookup built for this CPU */
+	uint16_t (*lookup_burst)(struct tcpa_flow_table *t, const struct tcpa_pkt *pk,
+			uint16_t n, struct tcpa_flow **fl, uint8_t *side);
 	uint32_t *free;             /* stack of free entry indexes */
 	struct tcpa_flow_link *heads; /* WHEEL_SLOTS sentinels, then the work list */
 	uint32_t cap;
@@ -76,17 +91,87 @@ nb_buckets(uint32_t capacity)
 	return n;
 }
 
-size_t
-tcpa_flow_table_memsize(uint32_t capacity)
+static bool
+params_ok(const struct tcpa_flow_params *prm)
 {
-	if (capacity == 0 || capacity > (1U << 31))
+	uint32_t a = prm->align;
+
+	return prm->capacity != 0 && prm->capacity <= (1U << 31) &&
+		a >= 4 && a <= 4096 && (a & (a - 1)) == 0 &&
+		prm->entry_size >= sizeof(struct tcpa_flow) && prm->entry_size % a == 0 &&
+		prm->cold_size >= sizeof(struct tcpa_flow_cold) && prm->cold_size % a == 0;
+}
+
+size_t
+tcpa_flow_table_memsize(const struct tcpa_flow_params *prm)
+{
+	size_t n;
+
+	if (prm == NULL || !params_ok(prm))
 		return 0;
+	n = (size_t)prm->capacity + 1;
 	return align64(sizeof(struct tcpa_flow_table)) +
-		align64((size_t)nb_buckets(capacity) * sizeof(struct bucket)) +
-		align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow)) +
-		align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow_ext)) +
-		align64((size_t)capacity * sizeof(uint32_t)) +
+		align64((size_t)nb_buckets(prm->capacity) * sizeof(struct bucket)) +
+		align64(n * prm->entry_size) + align64(n * prm->cold_size) +
+		align64((size_t)prm->capacity * sizeof(uint32_t)) +
 		align64((WHEEL_SLOTS + 1) * sizeof(struct tcpa_flow_link));
+}
+
+/* ---- entries ---- */
+
+/*
+ * Where the entries are, by value: a loop that copies it into a local
+ * keeps it in registers across its stores (through uint8_t *, which may
+ * alias the table).
+ */
+struct ents {
+	uint8_t *base;
+	uint32_t size;
+};
+
+static inline struct ents
+ents_of(const struct tcpa_flow_table *t)
+{
+	struct ents g = { t->ent, t->esz };
+
+	return g;
+}
+
+static inline struct tcpa_flow *
+ents_at(struct ents g, uint32_t i)
+{
+	return (struct tcpa_flow *)(void *)(g.base + (size_t)i * g.size);
+}
+
+static inline struct tcpa_flow *
+ent_at(const struct tcpa_flow_table *t, uint32_t i)
+{
+	return ents_at(ents_of(t), i);
+}
+
+static inline struct tcpa_flow_cold *
+cold_at(const struct tcpa_flow_table *t, uint32_t i)
+{
+	return (struct tcpa_flow_cold *)(void *)(t->cold + (size_t)i * t->csz);
+}
+
+static inline uint32_t
+idx_of(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
+{
+	uint64_t off = (uint64_t)((const uint8_t *)f - t->ent);
+
+	return (uint32_t)((off >> t->etz) * t->einv);
+}
+
+/* Inverse of odd @a modulo 2^64 (Newton: each step doubles the good bits). */
+static uint64_t
+inverse_odd(uint64_t a)
+{
+	uint64_t x = a;         /* right to 3 bits: a * a = 1 mod 8 */
+
+	for (unsigned i = 0; i < 5; i++)
+		x *= 2 - a * x;
+	return x;
 }
 
 /* ---- lists ---- */
@@ -94,7 +179,7 @@ tcpa_flow_table_memsize(uint32_t capacity)
 static inline struct tcpa_flow_link *
 link_of(struct tcpa_flow_table *t, uint32_t i)
 {
-	return i <= t->cap ? &t->ext[i].tl : &t->heads[i - t->cap - 1];
+	return i <= t->cap ? &cold_at(t, i)->tl : &t->heads[i - t->cap - 1];
 }
 
 static inline uint32_t
@@ -179,7 +264,7 @@ static void
 wheel_link(struct tcpa_flow_table *t, struct tcpa_flow *f)
 {
 	uint32_t tick = expiry_ms(t, f) >> TICK_SHIFT;
-	uint32_t i = (uint32_t)(f - t->ent);
+	uint32_t i = idx_of(t, f);
 
 	if (!t->started) {
 		t->cur_tick = f->last_ms >> TICK_SHIFT;
@@ -222,15 +307,28 @@ tcpa_flow_prefetch(const struct tcpa_flow_table *t, uint64_t hash)
 	__builtin_prefetch(&t->bkt[b2_of(t, b1, sig_of(hash))]);
 }
 
-/* Bit s set: slot s holds signature @sig (maybe a stale one: check idx). */
+/*
+ * Bit s set: slot s holds signature @sig (maybe a stale one: check idx).
+ * One cache line of signatures compared at once: with AVX2 in one 256-bit
+ * compare, else with SSE2 (every x86-64) in two 128-bit ones. The burst
+ * lookup, where the compares matter, is built for both and the table picks
+ * one at init (runtime dispatch: the binary runs on any x86-64).
+ */
 static inline uint32_t
 bucket_match(const struct bucket *b, uint32_t sig)
 {
-#ifdef __AVX2__
-	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+#if defined(__AVX2__)
+	__m256i v = _mm256_load_si256((const __m256i *)(const void *)b->sig);
 
 	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
 			_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+#elif defined(__x86_64__)
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)b->sig);
+	__m128i hi = _mm_load_si128((const __m128i *)(const void *)(b->sig + 4));
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
+		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
 #else
 	uint32_t m = 0;
 
@@ -240,19 +338,40 @@ bucket_match(const struct bucket *b, uint32_t sig)
 #endif
 }
 
-static inline void
-prefetch_entry(const struct tcpa_flow *f)
+#if defined(__x86_64__) && !defined(__AVX2__)
+#define TCPA_FLOW_DISPATCH 1
+static inline __attribute__((target("avx2"))) uint32_t
+bucket_match_avx2(const struct bucket *b, uint32_t sig)
 {
-	/* Not the cold line (struct tcpa_flow_ext): the fast path never reads it. */
-	__builtin_prefetch(f);
-	__builtin_prefetch(&f->half[0]);
+	__m256i v = _mm256_load_si256((const __m256i *)(const void *)b->sig);
+
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+			_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+}
+#endif
+
+/*
+ * Every line of an entry, not its cold entry (the fast path never reads
+ * it). First and last byte: an entry of one or two lines, the common case,
+ * costs no loop.
+ */
+static inline void
+prefetch_entry(struct ents g, const struct tcpa_flow *f)
+{
+	const uint8_t *b = (const uint8_t *)f;
+
+	__builtin_prefetch(b);
+	__builtin_prefetch(b + g.size - 1);
+	for (uint32_t o = 2 * TCPA_CACHE_LINE; unlikely(o + TCPA_CACHE_LINE < g.size);
+			o += TCPA_CACHE_LINE)
+		__builtin_prefetch(b + o);
 }
 
 static inline void
 bucket_prefetch_match(const struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig)
 {
 	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1)
-		prefetch_entry(&t->ent[b->idx[__builtin_ctz(m)]]);
+		prefetch_entry(ents_of(t), ent_at(t, b->idx[__builtin_ctz(m)]));
 }
 
 void
@@ -271,26 +390,28 @@ bucket_find(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 	for (uint32_t m = bucket_match(b, sig); m != 0; m &= m - 1) {
 		uint32_t i = b->idx[__builtin_ctz(m)];
 
-		if (likely(i != 0 && tcpa_flow_key_eq(&t->ent[i].key, k)))
-			return &t->ent[i];
+		if (likely(i != 0 && tcpa_flow_key_eq(&ent_at(t, i)->key, k)))
+			return ent_at(t, i);
 	}
 	return NULL;
 }
 
 static inline struct tcpa_flow *
-bucket_find_pkt_m(struct tcpa_flow_table *t, const struct bucket *b, uint32_t m,
-		const struct tcpa_pkt *p, unsigned *side)
+bucket_find_pkt_m(struct ents g, const struct bucket *b, uint32_t m, const struct tcpa_pkt *p,
+		unsigned *side)
 {
 	for (; m != 0; m &= m - 1) {
 		uint32_t i = b->idx[__builtin_ctz(m)];
+		struct tcpa_flow *f;
 		int sd;
 
 		if (i == 0)
 			continue;
-		sd = tcpa_flow_key_side(&t->ent[i].key, p);
+		f = ents_at(g, i);
+		sd = tcpa_flow_key_side(&f->key, p);
 		if (likely(sd >= 0)) {
 			*side = (unsigned)sd;
-			return &t->ent[i];
+			return f;
 		}
 	}
 	return NULL;
@@ -300,7 +421,7 @@ static inline struct tcpa_flow *
 bucket_find_pkt(struct tcpa_flow_table *t, const struct bucket *b, uint32_t sig,
 		const struct tcpa_pkt *p, unsigned *side)
 {
-	return bucket_find_pkt_m(t, b, bucket_match(b, sig), p, side);
+	return bucket_find_pkt_m(ents_of(t), b, bucket_match(b, sig), p, side);
 }
 
 struct tcpa_flow *
@@ -316,19 +437,23 @@ tcpa_flow_lookup_pkt(struct tcpa_flow_table *t, const struct tcpa_pkt *p, uint64
 	return bucket_find_pkt(t, &t->bkt[b2_of(t, b1, sig)], sig, p, side);
 }
 
-uint16_t
-tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
-		struct tcpa_flow **fl, uint8_t *side)
+typedef uint32_t (*match_fn)(const struct bucket *b, uint32_t sig);
+
+/*
+ * Three passes, each over the whole burst, so that what one pass
+ * prefetches has arrived when the next reads it: buckets, then the
+ * entries whose signature matches, then the key compares. Inlined into
+ * each dispatch variant with its own bucket compare.
+ */
+static inline __attribute__((always_inline)) uint16_t
+lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side, match_fn match)
 {
 	uint32_t m1[TCPA_BURST], m2[TCPA_BURST], b1[TCPA_BURST], b2[TCPA_BURST];
+	const struct ents g = ents_of(t);
 	uint16_t miss = 0;
 
 	TCPA_ASSERT(n <= TCPA_BURST);
-	/*
-	 * Three passes, each over the whole burst, so that what one pass
-	 * prefetches has arrived when the next reads it: buckets, then the
-	 * entries whose signature matches, then the key compares.
-	 */
 	for (uint16_t i = 0; i < n; i++) {
 		b1[i] = b1_of(t, pk[i].hash);
 		b2[i] = b2_of(t, b1[i], sig_of(pk[i].hash));
@@ -338,24 +463,47 @@ tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uin
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t sig = sig_of(pk[i].hash);
 
-		m1[i] = bucket_match(&t->bkt[b1[i]], sig);
-		m2[i] = bucket_match(&t->bkt[b2[i]], sig);
+		m1[i] = match(&t->bkt[b1[i]], sig);
+		m2[i] = match(&t->bkt[b2[i]], sig);
 		for (uint32_t m = m1[i]; m != 0; m &= m - 1)
-			prefetch_entry(&t->ent[t->bkt[b1[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(g, ents_at(g, t->bkt[b1[i]].idx[__builtin_ctz(m)]));
 		for (uint32_t m = m2[i]; m != 0; m &= m - 1)
-			prefetch_entry(&t->ent[t->bkt[b2[i]].idx[__builtin_ctz(m)]]);
+			prefetch_entry(g, ents_at(g, t->bkt[b2[i]].idx[__builtin_ctz(m)]));
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		unsigned sd = 0;
-		struct tcpa_flow *f = bucket_find_pkt_m(t, &t->bkt[b1[i]], m1[i], &pk[i], &sd);
+		struct tcpa_flow *f = bucket_find_pkt_m(g, &t->bkt[b1[i]], m1[i], &pk[i], &sd);
 
 		if (f == NULL)
-			f = bucket_find_pkt_m(t, &t->bkt[b2[i]], m2[i], &pk[i], &sd);
+			f = bucket_find_pkt_m(g, &t->bkt[b2[i]], m2[i], &pk[i], &sd);
 		fl[i] = f;
 		side[i] = (uint8_t)sd;
 		miss += f == NULL;
 	}
 	return miss;
+}
+
+static uint16_t
+lookup_burst_base(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side)
+{
+	return lookup_burst(t, pk, n, fl, side, bucket_match);
+}
+
+#ifdef TCPA_FLOW_DISPATCH
+static __attribute__((target("avx2"))) uint16_t
+lookup_burst_avx2(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side)
+{
+	return lookup_burst(t, pk, n, fl, side, bucket_match_avx2);
+}
+#endif
+
+uint16_t
+tcpa_flow_lookup_burst(struct tcpa_flow_table *t, const struct tcpa_pkt *pk, uint16_t n,
+		struct tcpa_flow **fl, uint8_t *side)
+{
+	return t->lookup_burst(t, pk, n, fl, side);
 }
 
 struct tcpa_flow *
@@ -393,7 +541,7 @@ bucket_used(const struct bucket *b)
 static void
 bucket_clear(struct tcpa_flow_table *t, uint32_t i)
 {
-	const struct tcpa_flow *f = &t->ent[i];
+	const struct tcpa_flow *f = ent_at(t, i);
 	uint64_t hash = tcpa_flow_key_hash(&f->key, &t->secret);
 	uint32_t b1 = b1_of(t, hash);
 	uint32_t bs[2] = { b1, b2_of(t, b1, sig_of(hash)) };
@@ -415,7 +563,7 @@ bucket_clear(struct tcpa_flow_table *t, uint32_t i)
 static void
 entry_release(struct tcpa_flow_table *t, struct tcpa_flow *f)
 {
-	uint32_t i = (uint32_t)(f - t->ent);
+	uint32_t i = idx_of(t, f);
 
 	bucket_clear(t, i);
 	list_unlink(t, i);
@@ -457,7 +605,7 @@ pick_victim(struct tcpa_flow_table *t, uint32_t b1, uint32_t b2)
 
 			if (bk->idx[s] == 0)
 				continue;
-			f = &t->ent[bk->idx[s]];
+			f = ent_at(t, bk->idx[s]);
 			seen++;
 			if (best == NULL || victim_better(f, best))
 				best = f;
@@ -493,9 +641,9 @@ tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint6
 	TCPA_ASSERT(s >= 0);
 
 	i = t->free[--t->nfree];
-	f = &t->ent[i];
-	memset(f, 0, sizeof(*f));
-	memset(&t->ext[i], 0, sizeof(t->ext[i]));
+	f = ent_at(t, i);
+	memset(f, 0, t->esz);
+	memset(cold_at(t, i), 0, t->csz);
 	f->key = *k;
 	f->live = 1;
 	f->tmo = tmo;
@@ -512,7 +660,7 @@ tcpa_flow_set_tmo(struct tcpa_flow_table *t, struct tcpa_flow *f, uint8_t tmo)
 	if (f->tmo == tmo)
 		return;
 	f->tmo = tmo;
-	list_unlink(t, (uint32_t)(f - t->ent));
+	list_unlink(t, idx_of(t, f));
 	wheel_link(t, f);
 }
 
@@ -543,7 +691,7 @@ tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget)
 			continue;
 		}
 		i = link_of(t, work)->next;
-		f = &t->ent[i];
+		f = ent_at(t, i);
 		list_unlink(t, i);
 		visited++;
 		if ((int32_t)(now_ms - expiry_ms(t, f)) >= 0) {
@@ -559,44 +707,55 @@ tcpa_flow_age_step(struct tcpa_flow_table *t, uint32_t now_ms, unsigned budget)
 }
 
 struct tcpa_flow_table *
-tcpa_flow_table_init(void *mem, uint32_t capacity, const uint32_t timeout_ms[TCPA_FLOW_TMO_MAX],
-		const struct tcpa_hash_secret *secret, tcpa_flow_drop_cb drop, void *ctx)
+tcpa_flow_table_init(void *mem, const struct tcpa_flow_params *prm)
 {
 	struct tcpa_flow_table *t = mem;
 	uint8_t *p = mem;
-	uint32_t nb;
+	uint32_t nb, cap;
+	size_t n;
 
-	if (mem == NULL || ((uintptr_t)mem & 63) != 0 || tcpa_flow_table_memsize(capacity) == 0 ||
-			timeout_ms == NULL || secret == NULL || drop == NULL) {
+	if (mem == NULL || ((uintptr_t)mem & 63) != 0 || tcpa_flow_table_memsize(prm) == 0 ||
+			prm->timeout_ms == NULL || prm->secret == NULL || prm->drop == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
-	nb = nb_buckets(capacity);
+	cap = prm->capacity;
+	n = (size_t)cap + 1;
+	nb = nb_buckets(cap);
 	memset(t, 0, sizeof(*t));
 	p += align64(sizeof(*t));
-	t->bkt = (struct bucket *)p;
+	t->bkt = (struct bucket *)(void *)p;
 	p += align64((size_t)nb * sizeof(struct bucket));
-	t->ent = (struct tcpa_flow *)p;
-	p += align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow));
-	t->ext = (struct tcpa_flow_ext *)p;
-	p += align64(((size_t)capacity + 1) * sizeof(struct tcpa_flow_ext));
-	t->free = (uint32_t *)p;
-	p += align64((size_t)capacity * sizeof(uint32_t));
-	t->heads = (struct tcpa_flow_link *)p;
+	t->ent = p;
+	p += align64(n * prm->entry_size);
+	t->cold = p;
+	p += align64(n * prm->cold_size);
+	t->free = (uint32_t *)(void *)p;
+	p += align64((size_t)cap * sizeof(uint32_t));
+	t->heads = (struct tcpa_flow_link *)(void *)p;
 
-	t->cap = capacity;
+	t->lookup_burst = lookup_burst_base;
+#ifdef TCPA_FLOW_DISPATCH
+	if (__builtin_cpu_supports("avx2"))
+		t->lookup_burst = lookup_burst_avx2;
+#endif
+	t->esz = prm->entry_size;
+	t->csz = prm->cold_size;
+	t->etz = (uint32_t)__builtin_ctz(prm->entry_size);
+	t->einv = inverse_odd(prm->entry_size >> t->etz);
+	t->cap = cap;
 	t->bmask = nb - 1;
 	memset(t->bkt, 0, (size_t)nb * sizeof(struct bucket));
-	memset(t->ent, 0, ((size_t)capacity + 1) * sizeof(struct tcpa_flow));
-	for (uint32_t i = 0; i < capacity; i++)
-		t->free[i] = capacity - i;      /* pops 1, 2, 3, ... */
-	t->nfree = capacity;
+	memset(t->ent, 0, n * prm->entry_size);
+	for (uint32_t i = 0; i < cap; i++)
+		t->free[i] = cap - i;           /* pops 1, 2, 3, ... */
+	t->nfree = cap;
 	for (uint32_t s = 0; s <= WHEEL_SLOTS; s++)
 		t->heads[s].prev = t->heads[s].next = head_idx(t, s);
-	tcpa_flow_table_set_timeouts(t, timeout_ms);
-	t->secret = *secret;
-	t->drop = drop;
-	t->ctx = ctx;
+	tcpa_flow_table_set_timeouts(t, prm->timeout_ms);
+	t->secret = *prm->secret;
+	t->drop = prm->drop;
+	t->ctx = prm->ctx;
 	return t;
 }
 
@@ -608,28 +767,28 @@ tcpa_flow_table_set_timeouts(struct tcpa_flow_table *t, const uint32_t timeout_m
 }
 
 void
-tcpa_flow_table_bases(struct tcpa_flow_table *t, struct tcpa_flow **ent, struct tcpa_flow_ext **ext)
+tcpa_flow_table_bases(struct tcpa_flow_table *t, void **ent, void **cold)
 {
 	*ent = t->ent;
-	*ext = t->ext;
+	*cold = t->cold;
 }
 
-struct tcpa_flow_ext *
-tcpa_flow_ext(struct tcpa_flow_table *t, const struct tcpa_flow *f)
+struct tcpa_flow_cold *
+tcpa_flow_cold_of(struct tcpa_flow_table *t, const struct tcpa_flow *f)
 {
-	return &t->ext[f - t->ent];
+	return cold_at(t, idx_of(t, f));
 }
 
 uint32_t
 tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow *f)
 {
-	return (uint32_t)(f - t->ent);
+	return idx_of(t, f);
 }
 
 struct tcpa_flow *
 tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i)
 {
-	return i >= 1 && i <= t->cap ? &t->ent[i] : NULL;
+	return i >= 1 && i <= t->cap ? ent_at(t, i) : NULL;
 }
 
 uint32_t
@@ -648,7 +807,7 @@ void
 tcpa_flow_foreach(struct tcpa_flow_table *t, int (*fn)(void *arg, struct tcpa_flow *f), void *arg)
 {
 	for (uint32_t i = 1; i <= t->cap; i++) {
-		struct tcpa_flow *f = &t->ent[i];
+		struct tcpa_flow *f = ent_at(t, i);
 
 		if (__atomic_load_n(&f->live, __ATOMIC_RELAXED) != 0 && fn(arg, f) != 0)
 			return;

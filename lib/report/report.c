@@ -371,6 +371,19 @@ fail:
 	return NULL;
 }
 
+/* The counters of the list (tcpa_stats.h) that belong in report section @sec. */
+static int
+section_add(json_t *o, const struct tcpa_stats *t, const char *sec)
+{
+	for (unsigned i = 0; i < tcpa_stat_ndefs; i++) {
+		const struct tcpa_stat_def *d = &tcpa_stat_defs[i];
+
+		if (strcmp(d->section, sec) == 0 && set_u64(o, d->key, tcpa_stat_value(t, d)))
+			return -1;
+	}
+	return 0;
+}
+
 static json_t *
 totals_json(const struct tcpa_report_in *in)
 {
@@ -383,10 +396,7 @@ totals_json(const struct tcpa_report_in *in)
 	for (unsigned c = 0; c < in->ncores; c++)
 		if (json_array_append_new(cores, json_integer((json_int_t)in->core_pkts[c])))
 			goto fail;
-	if (set_u64(o, "packets", t->rx_pkts) || set_u64(o, "bytes", t->rx_bytes) ||
-			set_u64(o, "tcp_packets", t->tcp_pkts) ||
-			set_u64(o, "flows_seen", t->flows_new) ||
-			set_u64(o, "flows_active", t->flows_active) ||
+	if (section_add(o, t, "totals") ||
 			json_object_set_new(o, "duration_s", json_real(dur)) ||
 			json_object_set_new(o, "cores", cores)) {
 		json_decref(o);
@@ -416,13 +426,7 @@ tcpa_report_build(const struct tcpa_report_in *in)
 	for (unsigned v = 1; v < TCPA_PKT_VERDICT_MAX; v++)
 		if (set_u64(mf, tcpa_pkt_verdict_name(v), t->malformed[v]))
 			goto nomem;
-	if (set_u64(cap, "midstream", t->midstream) || set_u64(cap, "one_sided", t->one_sided) ||
-			set_u64(cap, "wrong_core", t->wrong_core) ||
-			set_u64(cap, "flow_evicted", t->flow_evicted) ||
-			set_u64(cap, "flow_expired", t->flow_expired) ||
-			set_u64(cap, "ring_full", t->ring_full) ||
-			set_u64(cap, "tcp_unexpected", t->tcp_unexpected) ||
-			set_u64(cap, "ep_full", t->ep_full))
+	if (section_add(cap, t, "capture"))
 		goto nomem;
 	if (json_object_set_new(r, "version", json_string(in->version != NULL ? in->version : "")) ||
 			json_object_set_new(r, "totals", tot) ||

@@ -146,7 +146,7 @@ tcpa_tcp_next(unsigned st, unsigned ev)
 }
 
 static inline void
-step(struct tcpa_half *h, unsigned ev, struct tcpa_tcp_result *r)
+step(struct tcpa_tcp_half *h, unsigned ev, struct tcpa_tcp_result *r)
 {
 	const struct rule *x = &fsm[h->state][ev];
 
@@ -164,38 +164,41 @@ is_closed(unsigned st)
 }
 
 void
-tcpa_tcp_flow_start(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side)
+tcpa_tcp_conn_start(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side)
 {
 	uint8_t fl = p->tcp_flags & (TCPA_TCP_SYN | TCPA_TCP_ACK);
 
 	if (fl == TCPA_TCP_SYN) {
-		f->cli = (uint8_t)side;
-		f->flags |= TCPA_FLOW_ROLE_SET;
-		f->half[!side].state = TCPA_TCP_ST_CLOSED;
+		t->cli = (uint8_t)side;
+		t->flags |= TCPA_CONN_ROLE_SET;
+		t->half[!side].state = TCPA_TCP_ST_CLOSED;
 	} else if (fl == (TCPA_TCP_SYN | TCPA_TCP_ACK)) {
-		f->cli = (uint8_t)!side;
-		f->flags |= TCPA_FLOW_ROLE_SET;
-		f->half[side].state = TCPA_TCP_ST_CLOSED;
+		t->cli = (uint8_t)!side;
+		t->flags |= TCPA_CONN_ROLE_SET;
+		t->half[side].state = TCPA_TCP_ST_CLOSED;
 	} else {
 		/* Midstream: the lower port is the server until told otherwise. */
-		f->cli = f->key.port[0] < f->key.port[1] ? 1 : 0;
-		f->flags |= TCPA_FLOW_MIDSTREAM;
+		uint16_t port0 = side == 0 ? p->sport : p->dport;
+		uint16_t port1 = side == 0 ? p->dport : p->sport;
+
+		t->cli = port0 < port1 ? 1 : 0;
+		t->flags |= TCPA_CONN_MIDSTREAM;
 	}
 }
 
 /* A SYN on a tuple whose previous connection is over starts a new one. */
 static void
-restart(struct tcpa_flow *f, unsigned side, struct tcpa_tcp_result *r)
+restart(struct tcpa_tcp_conn *t, unsigned side, struct tcpa_tcp_result *r)
 {
 	r->what |= TCPA_TCP_R_NEW_CONN | TCPA_TCP_R_REUSE | TCPA_TCP_R_ROLES;
-	memset(f->half, 0, sizeof(f->half));
-	f->half[!side].state = TCPA_TCP_ST_CLOSED;
-	f->flags = TCPA_FLOW_ROLE_SET;
-	f->cli = (uint8_t)side;
+	memset(t->half, 0, sizeof(t->half));
+	t->half[!side].state = TCPA_TCP_ST_CLOSED;
+	t->flags = TCPA_CONN_ROLE_SET;
+	t->cli = (uint8_t)side;
 }
 
 static void
-syn_options(struct tcpa_half *s, const struct tcpa_pkt *p)
+syn_options(struct tcpa_tcp_half *s, const struct tcpa_pkt *p)
 {
 	if (p->opts & TCPA_OPT_WSCALE) {
 		s->flags |= TCPA_HALF_WS;
@@ -204,7 +207,7 @@ syn_options(struct tcpa_half *s, const struct tcpa_pkt *p)
 }
 
 static void
-on_syn(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const struct tcpa_pkt *p,
+on_syn(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q, const struct tcpa_pkt *p,
 		unsigned side, struct tcpa_tcp_result *r)
 {
 	int fresh = !(s->flags & TCPA_HALF_SEEN) &&
@@ -222,16 +225,16 @@ on_syn(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const stru
 	}
 	if (s->state == TCPA_TCP_ST_SYN_SENT && (s->flags & TCPA_HALF_SYN)) {
 		/* A new ISN: the client gave up and tries a new connection. */
-		restart(f, side, r);
+		restart(t, side, r);
 		r->what &= (uint16_t)~TCPA_TCP_R_REUSE;
-		s = &f->half[side];
-		q = &f->half[!side];
+		s = &t->half[side];
+		q = &t->half[!side];
 	} else if (fresh && q->state == TCPA_TCP_ST_SYN_SENT) {
 		/* The peer's SYN is out and this side sends its own: simultaneous open. */
 	} else if (fresh && !(q->flags & TCPA_HALF_SEEN)) {
 		r->what |= TCPA_TCP_R_NEW_CONN;
 	} else if (is_closed(s->state) && is_closed(q->state)) {
-		restart(f, side, r);
+		restart(t, side, r);
 	} else {
 		/* SYN inside a live connection: the kernel answers a challenge ACK. */
 		r->what |= TCPA_TCP_R_UNEXPECTED;
@@ -248,7 +251,7 @@ on_syn(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const stru
 }
 
 static void
-on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const struct tcpa_pkt *p,
+on_synack(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q, const struct tcpa_pkt *p,
 		unsigned side, struct tcpa_tcp_result *r)
 {
 	/*
@@ -261,12 +264,12 @@ on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const s
 	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
 			p->seq + 1 == s->nxt)
 		r->what |= TCPA_TCP_R_SYNACK_RETX;
-	if (!(f->flags & TCPA_FLOW_ROLE_SET) || (f->cli == side && !(s->flags & TCPA_HALF_SYN))) {
+	if (!(t->flags & TCPA_CONN_ROLE_SET) || (t->cli == side && !(s->flags & TCPA_HALF_SYN))) {
 		/* The SYN-ACK sender is the server, whatever we guessed. */
-		if (f->cli != !side)
+		if (t->cli != !side)
 			r->what |= TCPA_TCP_R_ROLES;
-		f->cli = (uint8_t)!side;
-		f->flags |= TCPA_FLOW_ROLE_SET;
+		t->cli = (uint8_t)!side;
+		t->flags |= TCPA_CONN_ROLE_SET;
 	}
 	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
 			p->seq + 1 == s->nxt) {
@@ -285,7 +288,7 @@ on_synack(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const s
 			(q->state == TCPA_TCP_ST_SYN_SENT || q->state == TCPA_TCP_ST_SYN_RECEIVED))
 		step(q, TCPA_TCP_EV_SYN_ACKED, r);
 	if ((s->flags & TCPA_HALF_WS) && (q->flags & TCPA_HALF_WS))
-		f->flags |= TCPA_FLOW_WSCALE;
+		t->flags |= TCPA_CONN_WSCALE;
 }
 
 /* A state in which a RST aborts an open connection (midstream counts). */
@@ -297,7 +300,7 @@ synchronized(unsigned st)
 
 /* Is the RST from @s acceptable to its receiver @q? */
 static int
-rst_valid(const struct tcpa_flow *f, const struct tcpa_half *s, const struct tcpa_half *q,
+rst_valid(const struct tcpa_tcp_conn *t, const struct tcpa_tcp_half *s, const struct tcpa_tcp_half *q,
 		const struct tcpa_pkt *p)
 {
 	uint32_t rcv_nxt, win;
@@ -311,7 +314,7 @@ rst_valid(const struct tcpa_flow *f, const struct tcpa_half *s, const struct tcp
 	else
 		return 1;   /* nothing known to check against */
 	win = q->win;
-	if ((f->flags & TCPA_FLOW_MIDSTREAM) && !(f->flags & TCPA_FLOW_WSCALE))
+	if ((t->flags & TCPA_CONN_MIDSTREAM) && !(t->flags & TCPA_CONN_WSCALE))
 		win <<= 14; /* scale unknown: be as lenient as the largest scale */
 	if (win == 0)
 		win = 1;
@@ -319,12 +322,12 @@ rst_valid(const struct tcpa_flow *f, const struct tcpa_half *s, const struct tcp
 }
 
 static void
-on_rst(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const struct tcpa_pkt *p,
+on_rst(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q, const struct tcpa_pkt *p,
 		struct tcpa_tcp_result *r)
 {
 	if (s->state == TCPA_TCP_ST_CLOSED && q->state == TCPA_TCP_ST_CLOSED)
 		return;     /* a second RST: nothing left to close */
-	if (!rst_valid(f, s, q, p)) {
+	if (!rst_valid(t, s, q, p)) {
 		r->what |= TCPA_TCP_R_RST_INVALID;
 		return;
 	}
@@ -338,7 +341,7 @@ on_rst(struct tcpa_flow *f, struct tcpa_half *s, struct tcpa_half *q, const stru
 
 /* ACK effects of a segment from @s: its peer's SYN or FIN acknowledged. */
 static void
-on_ack(struct tcpa_half *s, struct tcpa_half *q, uint32_t ack, struct tcpa_tcp_result *r)
+on_ack(struct tcpa_tcp_half *s, struct tcpa_tcp_half *q, uint32_t ack, struct tcpa_tcp_result *r)
 {
 	s->ack = ack;
 	s->flags |= TCPA_HALF_ACKED;
@@ -360,7 +363,7 @@ on_ack(struct tcpa_half *s, struct tcpa_half *q, uint32_t ack, struct tcpa_tcp_r
 }
 
 static void
-on_fin(struct tcpa_half *s, struct tcpa_half *q, uint32_t fin_seq, struct tcpa_tcp_result *r)
+on_fin(struct tcpa_tcp_half *s, struct tcpa_tcp_half *q, uint32_t fin_seq, struct tcpa_tcp_result *r)
 {
 	if (s->flags & TCPA_HALF_FIN) {
 		if (fin_seq + 1 == s->nxt)
@@ -379,33 +382,33 @@ on_fin(struct tcpa_half *s, struct tcpa_half *q, uint32_t fin_seq, struct tcpa_t
 
 
 void
-tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
+tcpa_tcp_input(struct tcpa_tcp_conn *t, const struct tcpa_pkt *p, unsigned side,
 		struct tcpa_tcp_result *r)
 {
-	struct tcpa_half *s = &f->half[side], *q = &f->half[!side];
+	struct tcpa_tcp_half *s = &t->half[side], *q = &t->half[!side];
 	uint8_t fl = p->tcp_flags;
 	uint32_t end;
 
 	r->what = 0;
-	r->old_state[0] = f->half[0].state;
-	r->old_state[1] = f->half[1].state;
+	r->old_state[0] = t->half[0].state;
+	r->old_state[1] = t->half[1].state;
 
 	/* tcpa_tcp.h promises this bit on a midstream flow's first segment. */
-	if (unlikely((f->flags & TCPA_FLOW_MIDSTREAM) &&
-			!((f->half[0].flags | f->half[1].flags) & TCPA_HALF_SEEN)))
+	if (unlikely((t->flags & TCPA_CONN_MIDSTREAM) &&
+			!((t->half[0].flags | t->half[1].flags) & TCPA_HALF_SEEN)))
 		r->what |= TCPA_TCP_R_MIDSTREAM;
 
 	if (unlikely(fl & TCPA_TCP_RST)) {
-		on_rst(f, s, q, p, r);
+		on_rst(t, s, q, p, r);
 		goto count;
 	}
 	if (unlikely(fl & TCPA_TCP_SYN)) {
 		if (fl & TCPA_TCP_ACK)
-			on_synack(f, s, q, p, side, r);
+			on_synack(t, s, q, p, side, r);
 		else
-			on_syn(f, s, q, p, side, r);
-		s = &f->half[side];
-		tcpa_tcp_window(f, s, p);
+			on_syn(t, s, q, p, side, r);
+		s = &t->half[side];
+		tcpa_tcp_window(t, s, p);
 		goto count;
 	}
 	/*
@@ -431,7 +434,7 @@ tcpa_tcp_input(struct tcpa_flow *f, const struct tcpa_pkt *p, unsigned side,
 		on_fin(s, q, end - 1, r);
 	else
 		step(s, TCPA_TCP_EV_SND_DATA, r);
-	tcpa_tcp_window(f, s, p);
+	tcpa_tcp_window(t, s, p);
 count:
 	s->flags |= TCPA_HALF_SEEN;
 	s->pkts++;
@@ -439,9 +442,9 @@ count:
 }
 
 uint8_t
-tcpa_tcp_tmo_class(const struct tcpa_flow *f)
+tcpa_tcp_tmo_class(const struct tcpa_tcp_conn *t)
 {
-	unsigned m = (1U << f->half[0].state) | (1U << f->half[1].state);
+	unsigned m = (1U << t->half[0].state) | (1U << t->half[1].state);
 
 #define B(s) (1U << TCPA_TCP_ST_##s)
 	/* A leaked CLOSE_WAIT is exactly what must stay tracked: long timeout. */

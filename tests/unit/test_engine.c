@@ -294,11 +294,12 @@ struct walk {
 static int
 walk_cb(void *arg, struct tcpa_flow *f)
 {
+	const struct tcpa_tcp_conn *t = &tcpa_conn_of(f)->tcp;
 	struct walk *w = arg;
 
 	w->n++;
-	w->st[CLI][f->half[f->cli].state]++;
-	w->st[SRV][f->half[!f->cli].state]++;
+	w->st[CLI][t->half[t->cli].state]++;
+	w->st[SRV][t->half[!t->cli].state]++;
 	return 0;
 }
 
@@ -1540,7 +1541,8 @@ test_counters_carry(void)
 	struct eng x;
 	struct conn c;
 	struct tcpa_flow *f = NULL;
-	struct tcpa_flow_ext *fx;
+	struct tcpa_conn_cold *fx;
+	struct tcpa_conn *fc;
 	unsigned cs;
 	const uint64_t base_b = (1ULL << 31) - 1000, base_p = (1ULL << 31) - 2;
 
@@ -1551,29 +1553,30 @@ test_counters_carry(void)
 	CHECK(f != NULL);
 	if (f == NULL)
 		return;
-	fx = tcpa_flow_ext(tcpa_engine_flows(x.e), f);
-	cs = f->cli;
+	fc = tcpa_conn_of(f);
+	fx = tcpa_engine_cold(x.e, fc);
+	cs = fc->tcp.cli;
 	/* As if the client had already sent just under 2 GiB in 2^31 - 2 segments. */
-	f->half[cs].bytes = (uint32_t)base_b;
-	f->half[cs].pkts = (uint32_t)base_p;
+	fc->tcp.half[cs].bytes = (uint32_t)base_b;
+	fc->tcp.half[cs].pkts = (uint32_t)base_p;
 	for (unsigned i = 0; i < 5; i++) {
 		seg(&x, &c, CLI, F_A | F_P, 1400);
 		seg(&x, &c, SRV, F_A, 0);
 	}
-	CHECK_EQ(tcpa_flow_bytes(f, fx, cs), base_b + 5 * 1400);
-	CHECK_EQ(tcpa_flow_pkts(f, fx, cs), base_p + 5);
+	CHECK_EQ(tcpa_conn_bytes(fc, fx, cs), base_b + 5 * 1400);
+	CHECK_EQ(tcpa_conn_pkts(fc, fx, cs), base_p + 5);
 	CHECK_EQ(fx->bytes_hi[cs], 1);
 	CHECK_EQ(fx->pkts_hi[cs], 1);
-	CHECK(f->half[cs].bytes < (1u << 31) && f->half[cs].pkts < (1u << 31));
-	CHECK_EQ(tcpa_flow_pkts(f, fx, !cs), 1 + 5);
+	CHECK(fc->tcp.half[cs].bytes < (1u << 31) && fc->tcp.half[cs].pkts < (1u << 31));
+	CHECK_EQ(tcpa_conn_pkts(fc, fx, !cs), 1 + 5);
 	/* A new connection on the tuple starts its counts from zero, carries too. */
 	client_close(&x, &c);
 	x.now += 10 * SEC;
 	c.nxt[CLI] += 100000;
 	restarts_seen = true;
 	handshake(&x, &c);
-	CHECK_EQ(tcpa_flow_pkts(f, fx, cs), 2);
-	CHECK_EQ(tcpa_flow_bytes(f, fx, cs), 0);
+	CHECK_EQ(tcpa_conn_pkts(fc, fx, cs), 2);
+	CHECK_EQ(tcpa_conn_bytes(fc, fx, cs), 0);
 	restarts_seen = false;
 	eng_close(&x);
 }

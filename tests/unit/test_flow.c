@@ -88,6 +88,28 @@ struct drop_log {
 	uint32_t spare[DROP_LOG];
 };
 
+/*
+ * The table's tests store entries of their own types: the table's headers
+ * and a tag or mark, 52 and 12 bytes (align 4), so the table's index
+ * arithmetic runs for sizes that are not powers of two. The engine's
+ * 128/64-byte layout is tested in test_params_layouts().
+ */
+struct test_ent {
+	struct tcpa_flow flow;
+	uint32_t tag;           /* identifies a flow in the tests; no table code reads it */
+};
+
+struct test_cold {
+	struct tcpa_flow_cold flow;
+	uint32_t mark;
+};
+
+static inline uint32_t *
+tag_of(struct tcpa_flow *f)
+{
+	return &((struct test_ent *)(void *)f)->tag;
+}
+
 static void
 drop_cb(void *ctx, struct tcpa_flow *f, int evicted)
 {
@@ -98,8 +120,7 @@ drop_cb(void *ctx, struct tcpa_flow *f, int evicted)
 		d->evicted[d->n] = evicted;
 		d->last_ms[d->n] = f->last_ms;
 		d->tmo[d->n] = f->tmo;
-		/* Tests put a tag in half[0].small_us (no table code reads it) to identify flows. */
-		d->spare[d->n] = f->half[0].small_us;
+		d->spare[d->n] = *tag_of(f);
 	}
 	d->n++;
 	d->nevict += evicted != 0;
@@ -120,10 +141,28 @@ struct tbl {
 	struct drop_log *log;
 };
 
+static void
+params(struct tcpa_flow_params *prm, uint32_t cap, const uint32_t *tmo, void *ctx)
+{
+	memset(prm, 0, sizeof(*prm));
+	prm->capacity = cap;
+	prm->entry_size = sizeof(struct test_ent);
+	prm->cold_size = sizeof(struct test_cold);
+	prm->align = 4;
+	prm->timeout_ms = tmo != NULL ? tmo : tmo_default;
+	prm->secret = &secret;
+	prm->drop = drop_cb;
+	prm->ctx = ctx;
+}
+
 static int
 tbl_open(struct tbl *x, uint32_t cap, const uint32_t *tmo)
 {
-	size_t sz = tcpa_flow_table_memsize(cap);
+	struct tcpa_flow_params prm;
+	size_t sz;
+
+	params(&prm, cap, tmo, NULL);
+	sz = tcpa_flow_table_memsize(&prm);
 
 	x->log = calloc(1, sizeof(*x->log));
 	x->mem = aligned_alloc(64, (sz + 63) & ~(size_t)63);
@@ -133,8 +172,8 @@ tbl_open(struct tbl *x, uint32_t cap, const uint32_t *tmo)
 	}
 	/* Garbage in the region: init must not rely on zeroed memory. */
 	memset(x->mem, 0xa5, sz);
-	x->t = tcpa_flow_table_init(x->mem, cap, tmo != NULL ? tmo : tmo_default, &secret,
-			drop_cb, x->log);
+	prm.ctx = x->log;
+	x->t = tcpa_flow_table_init(x->mem, &prm);
 	return x->t != NULL ? 0 : -1;
 }
 
@@ -359,39 +398,65 @@ test_owner_spread(void)
 
 /* ---- table basics ---- */
 
+static size_t
+memsize_of(uint32_t cap, uint32_t esz, uint32_t csz, uint32_t align)
+{
+	struct tcpa_flow_params prm;
+
+	params(&prm, cap, NULL, NULL);
+	prm.entry_size = esz;
+	prm.cold_size = csz;
+	prm.align = align;
+	return tcpa_flow_table_memsize(&prm);
+}
+
 static void
 test_memsize_init(void)
 {
+	struct tcpa_flow_params prm;
 	struct tcpa_flow_table *t;
 	void *mem;
 	size_t sz;
 
-	CHECK_EQ(tcpa_flow_table_memsize(0), 0);
-	CHECK_EQ(tcpa_flow_table_memsize((1U << 31) + 1), 0);
-	CHECK(tcpa_flow_table_memsize(1) > 0);
-	CHECK(tcpa_flow_table_memsize(1000) > 1000 * sizeof(struct tcpa_flow));
-	CHECK_EQ(sizeof(struct tcpa_flow), 128);
+	CHECK_EQ(tcpa_flow_table_memsize(NULL), 0);
+	CHECK_EQ(memsize_of(0, 52, 12, 4), 0);
+	CHECK_EQ(memsize_of((1U << 31) + 1, 52, 12, 4), 0);
+	CHECK(memsize_of(1, 52, 12, 4) > 0);
+	CHECK(memsize_of(1000, 52, 12, 4) > 1000 * (52 + 12));
+	/* Sizes below the headers, not multiples of the alignment, bad alignments. */
+	CHECK_EQ(memsize_of(16, sizeof(struct tcpa_flow) - 4, 12, 4), 0);
+	CHECK_EQ(memsize_of(16, 52, 4, 4), 0);
+	CHECK_EQ(memsize_of(16, 52, 12, 8), 0);
+	CHECK_EQ(memsize_of(16, 64, 16, 12), 0);
+	CHECK_EQ(memsize_of(16, 64, 16, 2), 0);
+	CHECK(memsize_of(16, 128, 64, 64) > 0);
+	CHECK_EQ(sizeof(struct tcpa_flow), 48);
 	CHECK_EQ(sizeof(struct tcpa_flow_key), 40);
 
-	sz = tcpa_flow_table_memsize(16);
+	params(&prm, 16, NULL, NULL);
+	sz = tcpa_flow_table_memsize(&prm);
 	mem = aligned_alloc(64, sz + 64);
 	if (mem == NULL)
 		exit(2);
 	errno = 0;
-	t = tcpa_flow_table_init((uint8_t *)mem + 8, 16, tmo_default, &secret, drop_cb, NULL);
+	t = tcpa_flow_table_init((uint8_t *)mem + 8, &prm);
 	CHECK(t == NULL);
 	CHECK_EQ(errno, EINVAL);
 	errno = 0;
-	t = tcpa_flow_table_init(mem, 0, tmo_default, &secret, drop_cb, NULL);
+	prm.capacity = 0;
+	t = tcpa_flow_table_init(mem, &prm);
 	CHECK(t == NULL);
 	CHECK_EQ(errno, EINVAL);
 	errno = 0;
-	t = tcpa_flow_table_init(mem, 16, tmo_default, &secret, NULL, NULL);
+	prm.capacity = 16;
+	prm.drop = NULL;
+	t = tcpa_flow_table_init(mem, &prm);
 	CHECK(t == NULL);
 	CHECK_EQ(errno, EINVAL);
-	t = tcpa_flow_table_init(NULL, 16, tmo_default, &secret, drop_cb, NULL);
+	prm.drop = drop_cb;
+	t = tcpa_flow_table_init(NULL, &prm);
 	CHECK(t == NULL);
-	t = tcpa_flow_table_init(mem, 16, tmo_default, &secret, drop_cb, NULL);
+	t = tcpa_flow_table_init(mem, &prm);
 	CHECK(t != NULL);
 	if (t != NULL) {
 		CHECK_EQ(tcpa_flow_capacity(t), 16);
@@ -400,6 +465,58 @@ test_memsize_init(void)
 		CHECK_EQ(tcpa_flow_age_step(t, 123456, 64), 0);
 	}
 	free(mem);
+}
+
+/*
+ * Entry and cold sizes the embedding layer may choose: every entry's
+ * index, cold entry and alignment come out right, whatever the size.
+ */
+static void
+test_params_layouts(void)
+{
+	static const uint32_t sz[][3] = {
+		{ 48, 8, 4 }, { 52, 12, 4 }, { 96, 32, 32 }, { 128, 64, 64 }, { 192, 64, 64 },
+		{ 320, 64, 64 },
+	};
+
+	for (unsigned l = 0; l < TCPA_ARRAY_SIZE(sz); l++) {
+		struct tcpa_flow_params prm;
+		struct tcpa_flow_table *t;
+		uint8_t *ent, *cold;
+		void *mem, *e, *c;
+		size_t msz;
+
+		params(&prm, 300, NULL, NULL);
+		prm.entry_size = sz[l][0];
+		prm.cold_size = sz[l][1];
+		prm.align = sz[l][2];
+		msz = tcpa_flow_table_memsize(&prm);
+		mem = aligned_alloc(64, (msz + 63) & ~(size_t)63);
+		if (msz == 0 || mem == NULL)
+			exit(2);
+		t = tcpa_flow_table_init(mem, &prm);
+		CHECK(t != NULL);
+		if (t == NULL) {
+			free(mem);
+			continue;
+		}
+		tcpa_flow_table_bases(t, &e, &c);
+		ent = e;
+		cold = c;
+		CHECK_EQ((uintptr_t)ent % sz[l][2], 0);
+		CHECK_EQ((uintptr_t)cold % sz[l][2], 0);
+		for (uint32_t i = 1; i <= 300; i++) {
+			struct tcpa_flow *f = tcpa_flow_at(t, i);
+
+			CHECK(f == (struct tcpa_flow *)(void *)(ent + (size_t)i * sz[l][0]));
+			CHECK_EQ(tcpa_flow_index(t, f), i);
+			CHECK(tcpa_flow_cold_of(t, f) ==
+				(struct tcpa_flow_cold *)(void *)(cold + (size_t)i * sz[l][1]));
+		}
+		CHECK(tcpa_flow_at(t, 0) == NULL);
+		CHECK(tcpa_flow_at(t, 301) == NULL);
+		free(mem);
+	}
 }
 
 static void
@@ -423,12 +540,10 @@ test_insert_lookup_remove(void)
 		CHECK(tcpa_flow_key_eq(&f[i]->key, &k[i]));
 		CHECK_EQ(f[i]->tmo, TCPA_FLOW_TMO_ESTABLISHED);
 		CHECK_EQ(f[i]->last_ms, 1000 + i);
-		CHECK_EQ(f[i]->half[0].state, 0);
-		CHECK_EQ(f[i]->half[1].nxt, 0);
-		CHECK_EQ(tcpa_flow_ext(x.t, f[i])->ep[0], 0);
+		CHECK_EQ(*tag_of(f[i]), 0);
+		CHECK_EQ(((struct test_cold *)(void *)tcpa_flow_cold_of(x.t, f[i]))->mark, 0);
 		CHECK_EQ(f[i]->live, 1);
-		CHECK_EQ(f[i]->flags, 0);
-		CHECK_EQ(((uintptr_t)f[i]) & 63, 0);
+		CHECK_EQ(((uintptr_t)f[i]) & 3, 0);
 		CHECK_EQ(tcpa_flow_count(x.t), i + 1);
 	}
 	for (unsigned i = 0; i < N; i++)
@@ -629,7 +744,7 @@ ins_tag(struct tbl *x, struct tcpa_flow_key *k, uint32_t tag, uint8_t tmo, uint3
 
 	key_rand(k, 0x400000 + tag);
 	f = ins(x, k, tmo, now);
-	f->half[0].small_us = tag;
+	*tag_of(f) = tag;
 	return f;
 }
 
@@ -1117,8 +1232,8 @@ visit_cb(void *arg, struct tcpa_flow *f)
 	struct visit *v = arg;
 
 	v->n++;
-	if (f->half[0].small_us < 4096)
-		v->seen[f->half[0].small_us]++;
+	if (*tag_of(f) < 4096)
+		v->seen[*tag_of(f)]++;
 	return v->stop_after != 0 && v->n >= v->stop_after;
 }
 
@@ -1174,6 +1289,7 @@ main(void)
 	RUN(test_hash_secret);
 	RUN(test_owner_spread);
 	RUN(test_memsize_init);
+	RUN(test_params_layouts);
 	RUN(test_insert_lookup_remove);
 	RUN(test_full);
 	RUN(test_full_structured);

@@ -57,7 +57,8 @@
 #define F_P TCPA_TCP_PSH
 
 struct conn {
-	struct tcpa_flow f;
+	struct tcpa_tcp_conn f;
+	struct tcpa_flow_key key;
 	struct tcpa_ip ip[2];   /* by role: CLI, SRV */
 	uint16_t port[2];
 	uint32_t nxt[2];        /* next sequence number each will send */
@@ -110,8 +111,8 @@ feed(struct conn *c, const struct tcpa_pkt *p)
 
 	if (!c->started) {
 		memset(&c->f, 0, sizeof(c->f));
-		c->f.key = k;
-		tcpa_tcp_flow_start(&c->f, p, side);
+		c->key = k;
+		tcpa_tcp_conn_start(&c->f, p, side);
 		c->started = true;
 		/* Key side of each role. */
 		c->side[memcmp(&p->src, &c->ip[CLI], sizeof(p->src)) == 0 &&
@@ -119,7 +120,7 @@ feed(struct conn *c, const struct tcpa_pkt *p)
 		c->side[memcmp(&p->src, &c->ip[CLI], sizeof(p->src)) == 0 &&
 			p->sport == c->port[CLI] ? SRV : CLI] = !side;
 	}
-	CHECK(tcpa_flow_key_eq(&k, &c->f.key));
+	CHECK(tcpa_flow_key_eq(&k, &c->key));
 	memset(&c->r, 0xee, sizeof(c->r));
 	tcpa_tcp_input(&c->f, p, side, &c->r);
 	return c->r.what;
@@ -150,7 +151,7 @@ seg(struct conn *c, unsigned who, uint8_t flags, uint16_t len)
 	return raw(c, who, flags, seq, c->nxt[!who], len);
 }
 
-static struct tcpa_half *
+static struct tcpa_tcp_half *
 half(struct conn *c, unsigned who)
 {
 	return &c->f.half[c->side[who]];
@@ -184,8 +185,8 @@ test_handshake(void)
 	CHECK_EQ(c.r.old_state[c.side[CLI]], TCPA_TCP_ST_UNKNOWN);
 	CHECK_EQ(c.r.old_state[c.side[SRV]], TCPA_TCP_ST_CLOSED);
 	CHECK_EQ(c.f.cli, c.side[CLI]);
-	CHECK(c.f.flags & TCPA_FLOW_ROLE_SET);
-	CHECK(!(c.f.flags & TCPA_FLOW_MIDSTREAM));
+	CHECK(c.f.flags & TCPA_CONN_ROLE_SET);
+	CHECK(!(c.f.flags & TCPA_CONN_MIDSTREAM));
 	CHECK_EQ(half(&c, CLI)->nxt, 1001);
 	CHECK(half(&c, CLI)->flags & TCPA_HALF_SYN);
 	CHECK(half(&c, CLI)->flags & TCPA_HALF_SEEN);
@@ -374,7 +375,7 @@ test_simultaneous_open(void)
 	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
 	/* The first SYN's sender stays the client. */
 	CHECK_EQ(c.f.cli, c.side[CLI]);
-	CHECK(c.f.flags & TCPA_FLOW_WSCALE);
+	CHECK(c.f.flags & TCPA_CONN_WSCALE);
 	seg(&c, CLI, F_A | F_P, 10);
 	seg(&c, SRV, F_A, 0);
 	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
@@ -740,8 +741,8 @@ test_midstream(void)
 	/* First seen: client data. Lower port (80) is taken as the server. */
 	conn_init(&c, 40000, 80, 1000, 5000);
 	seg(&c, CLI, F_A | F_P, 100);
-	CHECK(c.f.flags & TCPA_FLOW_MIDSTREAM);
-	CHECK(!(c.f.flags & TCPA_FLOW_ROLE_SET));
+	CHECK(c.f.flags & TCPA_CONN_MIDSTREAM);
+	CHECK(!(c.f.flags & TCPA_CONN_ROLE_SET));
 	CHECK_EQ(c.f.cli, c.side[CLI]);
 	CHECK_ST(&c, ESTABLISHED, UNKNOWN);
 	CHECK_R(&c, TCPA_TCP_R_MIDSTREAM | R_ANOM, TCPA_TCP_R_MIDSTREAM);
@@ -813,8 +814,8 @@ test_synack_first(void)
 	raw(&c, SRV, F_S | F_A, 5000, 1001, 0);
 	c.nxt[SRV] = 5001;
 	c.nxt[CLI] = 1001;
-	CHECK(c.f.flags & TCPA_FLOW_ROLE_SET);
-	CHECK(!(c.f.flags & TCPA_FLOW_MIDSTREAM));
+	CHECK(c.f.flags & TCPA_CONN_ROLE_SET);
+	CHECK(!(c.f.flags & TCPA_CONN_MIDSTREAM));
 	CHECK_EQ(c.f.cli, c.side[CLI]);
 	CHECK_EQ(st(&c, SRV), TCPA_TCP_ST_SYN_RECEIVED);
 	seg(&c, CLI, F_A, 0);
@@ -827,7 +828,7 @@ test_synack_first(void)
 	raw(&c, SRV, F_S | F_A, 4999, 1000, 0);
 	CHECK(c.r.what & TCPA_TCP_R_ROLES);
 	CHECK_EQ(c.f.cli, c.side[CLI]);
-	CHECK(c.f.flags & TCPA_FLOW_ROLE_SET);
+	CHECK(c.f.flags & TCPA_CONN_ROLE_SET);
 }
 
 static void
@@ -881,11 +882,11 @@ test_window_scaling(void)
 	CHECK_EQ(half(&c, CLI)->win, 65535);
 	CHECK_EQ(half(&c, CLI)->wscale, 7);
 	CHECK(half(&c, CLI)->flags & TCPA_HALF_WS);
-	CHECK(!(c.f.flags & TCPA_FLOW_WSCALE));
+	CHECK(!(c.f.flags & TCPA_CONN_WSCALE));
 	seg(&c, SRV, F_S | F_A, 0);
 	/* Never scaled on a SYN segment. */
 	CHECK_EQ(half(&c, SRV)->win, 29200);
-	CHECK(c.f.flags & TCPA_FLOW_WSCALE);
+	CHECK(c.f.flags & TCPA_CONN_WSCALE);
 	c.win[CLI] = 502;
 	seg(&c, CLI, F_A, 0);
 	CHECK_EQ(half(&c, CLI)->win, 502U << 7);
@@ -901,7 +902,7 @@ test_window_scaling(void)
 	conn_init(&c, 40000, 80, 1000, 5000);
 	c.ws[CLI] = 7;
 	handshake(&c);
-	CHECK(!(c.f.flags & TCPA_FLOW_WSCALE));
+	CHECK(!(c.f.flags & TCPA_CONN_WSCALE));
 	CHECK_EQ(half(&c, CLI)->win, 1000);
 	CHECK_EQ(half(&c, SRV)->win, 2000);
 	seg(&c, SRV, F_A, 0);
@@ -912,7 +913,7 @@ test_window_scaling(void)
 	c.ws[SRV] = 5;
 	handshake(&c);
 	seg(&c, SRV, F_A, 0);
-	CHECK(!(c.f.flags & TCPA_FLOW_WSCALE));
+	CHECK(!(c.f.flags & TCPA_CONN_WSCALE));
 	CHECK_EQ(half(&c, SRV)->win, 2000);
 
 	/* Scale 0 offered by both: in force, shift 0. */
@@ -920,7 +921,7 @@ test_window_scaling(void)
 	c.ws[CLI] = 0;
 	c.ws[SRV] = 0;
 	handshake(&c);
-	CHECK(c.f.flags & TCPA_FLOW_WSCALE);
+	CHECK(c.f.flags & TCPA_CONN_WSCALE);
 	CHECK_EQ(half(&c, CLI)->win, 1000);
 
 	/* With scaling, a RST is checked against the scaled window. */
@@ -1098,7 +1099,7 @@ want_class(unsigned a, unsigned b)
 static void
 test_tmo_class(void)
 {
-	struct tcpa_flow f;
+	struct tcpa_tcp_conn f;
 
 	memset(&f, 0, sizeof(f));
 	for (unsigned a = 0; a < TCPA_TCP_ST_MAX; a++) {

@@ -68,7 +68,7 @@ csum_fold(uint32_t s)
 void
 gen_out_global_init(void)
 {
-	static const char text[] = 
+	static const char text[] =
 		"tcpa-gen synthetic payload 0123456789 abcdefghijklmnopqrstuvwxyz ";
 	unsigned i;
 
@@ -360,6 +360,49 @@ mal_tcp4(uint8_t *f, const struct gen_l2 *l2, uint32_t variant, uint8_t flags,
 	return l3 + 40;
 }
 
+/* UDP datagram to the discard port, 8 bytes of payload. @return its length. */
+static uint32_t
+mal_udp(uint8_t *f, const struct gen_l2 *l2, uint32_t variant)
+{
+	uint8_t src[4], dst[4];
+	uint32_t l3;
+	uint8_t *uh;
+
+	mal_addrs(src, dst, variant);
+	l3 = put_l2(f, l2, mal_dmac, mal_smac, 0x0800);
+	put_ip4(f + l3, 36, (uint16_t)variant, 0x4000, 17, src, dst);
+	uh = f + l3 + 20;
+	put16(uh, mal_port(variant));
+	put16(uh + 2, 9);
+	put16(uh + 4, 16);
+	put16(uh + 6, 0); /* no checksum: allowed over IPv4 */
+	memcpy(uh + 8, pattern, 8);
+	return l3 + 36;
+}
+
+/* ARP request: who has 10.9.250.1, tell 10.9.x.y. @return its length. */
+static uint32_t
+mal_arp(uint8_t *f, const struct gen_l2 *l2, uint32_t variant)
+{
+	uint8_t src[4], dst[4];
+	uint32_t l3;
+	uint8_t *a;
+
+	mal_addrs(src, dst, variant);
+	l3 = put_l2(f, l2, bcast_mac, mal_smac, 0x0806);
+	a = f + l3;
+	put16(a, 1);
+	put16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, 1);
+	memcpy(a + 8, mal_smac, 6);
+	memcpy(a + 14, src, 4);
+	memset(a + 18, 0, 6);
+	memcpy(a + 24, dst, 4);
+	return l3 + 28;
+}
+
 void
 gen_out_malformed(struct gen_out *o, uint64_t t_ns, const struct gen_l2 *l2, enum gen_mal kind,
 		uint32_t variant)
@@ -403,40 +446,10 @@ gen_out_malformed(struct gen_out *o, uint64_t t_ns, const struct gen_l2 *l2, enu
 		len = mal_tcp4(f, l2, variant, 0x10, 0x2000, &l3);
 		break;
 	case GEN_MAL_not_tcp:
-		if (variant / GEN_MAL_MAX % 2 == 0) {
-			/* UDP datagram to the discard port, 8 bytes of payload. */
-			uint8_t src[4], dst[4];
-			uint8_t *uh;
-
-			mal_addrs(src, dst, variant);
-			l3 = put_l2(f, l2, mal_dmac, mal_smac, 0x0800);
-			put_ip4(f + l3, 36, (uint16_t)variant, 0x4000, 17, src, dst);
-			uh = f + l3 + 20;
-			put16(uh, mal_port(variant));
-			put16(uh + 2, 9);
-			put16(uh + 4, 16);
-			put16(uh + 6, 0); /* no checksum: allowed over IPv4 */
-			memcpy(uh + 8, pattern, 8);
-			len = l3 + 36;
-		} else {
-			/* ARP request: who has 10.9.250.1, tell 10.9.x.y. */
-			uint8_t src[4], dst[4];
-			uint8_t *a;
-
-			mal_addrs(src, dst, variant);
-			l3 = put_l2(f, l2, bcast_mac, mal_smac, 0x0806);
-			a = f + l3;
-			put16(a, 1);
-			put16(a + 2, 0x0800);
-			a[4] = 6;
-			a[5] = 4;
-			put16(a + 6, 1);
-			memcpy(a + 8, mal_smac, 6);
-			memcpy(a + 14, src, 4);
-			memset(a + 18, 0, 6);
-			memcpy(a + 24, dst, 4);
-			len = l3 + 28;
-		}
+		if (variant / GEN_MAL_MAX % 2 == 0)
+			len = mal_udp(f, l2, variant);
+		else
+			len = mal_arp(f, l2, variant);
 		break;
 	default:
 		return;

@@ -18,28 +18,26 @@
 
 #include "tcpa_conf.h"
 
-static unsigned int passed;
-static unsigned int failed;
-
-#define CHECK(cond) do { \
-	if (cond) { \
-		passed++; \
-	} else { \
-		failed++; \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-	} \
-} while (0)
+#include "check.h"
 
 /* err must hold @p s (a substring). */
 #define CHECK_ERR(err, s) do { \
-	if (strstr((err), (s)) != NULL) { \
-		passed++; \
-	} else { \
-		failed++; \
-		fprintf(stderr, "%s:%d: error \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
-			(err), (s)); \
+	if (strstr((err), (s)) == NULL) { \
+		fprintf(stderr, "%s:%d: %s: error \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
+			__func__, (err), (s)); \
+		cur_fail++; \
 	} \
 } while (0)
+
+static const char *shipped_arg;
+
+static void test_shipped(const char *arg);
+
+static void
+test_shipped_file(void)
+{
+	test_shipped(shipped_arg);
+}
 
 /* Number of keys, from the X-macro lists. */
 enum {
@@ -759,18 +757,18 @@ main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_defaults();
-	test_set_valid();
-	test_set_invalid();
-	test_unknown_and_live();
-	test_err_buffers();
-	test_apply_json();
-	test_load_file();
-	test_check();
-	test_dump();
-	test_help();
-	test_shipped(argc > 1 ? argv[1] : NULL);
+	shipped_arg = argc > 1 ? argv[1] : NULL;
+	RUN(test_defaults);
+	RUN(test_set_valid);
+	RUN(test_set_invalid);
+	RUN(test_unknown_and_live);
+	RUN(test_err_buffers);
+	RUN(test_apply_json);
+	RUN(test_load_file);
+	RUN(test_check);
+	RUN(test_dump);
+	RUN(test_help);
+	RUN(test_shipped_file);
 	rmdir(tmpdir);
-	printf("conf: %u passed, %u failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return check_summary("conf");
 }

@@ -341,6 +341,5 @@ main(void)
 	RUN(test_move);
 	RUN(test_anom_names);
 
-	printf("endpoint: %u passed, %u failed\n", n_pass, n_fail);
-	return n_fail == 0 ? 0 : 1;
+	return check_summary("endpoint");
 }

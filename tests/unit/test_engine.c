@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpa_conf.h"
 #include "tcpa_engine.h"
 #include "tcpa_tcp.h"
 
@@ -1581,6 +1582,54 @@ test_counters_carry(void)
 	eng_close(&x);
 }
 
+/* The configuration's keys, in the units the engine and the rules work in. */
+static void
+test_conf_from(void)
+{
+	struct tcpa_hash_secret sec;
+	struct tcpa_engine_conf ec;
+	struct tcpa_conf c;
+
+	tcpa_conf_defaults(&c);
+	c.flows_per_core = 5000;
+	c.endpoints_per_core = 700;
+	c.time_wait_s = 61;
+	c.timeout_syn_s = 31;
+	c.timeout_closing_s = 241;
+	c.close_wait_s = 6;
+	c.idle_close_s = 3;
+	c.syn_timeout_s = 4;
+	c.nagle_delay_ms = 31;
+	c.min_rto_ms = 201;
+	c.reorder_ms = 4;
+	c.rules = 0;
+	tcpa_hash_secret_init(&sec, 5);
+	tcpa_engine_conf_from(&c, 64, &sec, &ec);
+	CHECK_EQ(ec.flows, 5000);
+	CHECK_EQ(ec.endpoints, 700);
+	CHECK_EQ(ec.events, 64);
+	CHECK(memcmp(&ec.secret, &sec, sizeof(sec)) == 0);
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_CLOSED], 61000);
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_TIME_WAIT], 61000);
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_EMBRYONIC], 31000);
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_CLOSING], 241000);
+	/* 5 days in ms. */
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_ESTABLISHED], 432000000);
+	CHECK_EQ(ec.anom.close_wait_ms, 6000);
+	CHECK_EQ(ec.anom.idle_close_ms, 3000);
+	CHECK_EQ(ec.anom.syn_timeout_ms, 4000);
+	CHECK_EQ(ec.anom.nagle_us, 31000);
+	CHECK_EQ(ec.anom.min_rto_us, 201000);
+	CHECK_EQ(ec.anom.reorder_us, 4000);
+	CHECK_EQ(ec.anom.off, 1);
+	/* The key's maximum, 2,000,000 s, stays below the wheel's 2^31 ms. */
+	c.timeout_established_s = 2000000;
+	tcpa_engine_conf_from(&c, 0, &sec, &ec);
+	CHECK_EQ(ec.timeout_ms[TCPA_FLOW_TMO_ESTABLISHED], 2000000000);
+	CHECK(tcpa_engine_memsize(&ec) > 5000 * (sizeof(struct tcpa_conn) +
+		sizeof(struct tcpa_conn_cold)));
+}
+
 int
 main(void)
 {
@@ -1610,6 +1659,6 @@ main(void)
 	RUN(test_restart_rules);
 	RUN(test_counters_carry);
 
-	printf("engine: %u passed, %u failed\n", n_pass, n_fail);
-	return n_fail == 0 ? 0 : 1;
+	RUN(test_conf_from);
+	return check_summary("engine");
 }

@@ -1306,6 +1306,5 @@ main(void)
 	RUN(test_expiry_churn);
 	RUN(test_foreach);
 
-	printf("flow: %u passed, %u failed\n", n_pass, n_fail);
-	return n_fail == 0 ? 0 : 1;
+	return check_summary("flow");
 }

@@ -1224,6 +1224,5 @@ main(void)
 	RUN(test_names);
 	RUN(test_random_segments);
 
-	printf("tcp: %u passed, %u failed\n", n_pass, n_fail);
-	return n_fail == 0 ? 0 : 1;
+	return check_summary("tcp");
 }

@@ -79,9 +79,9 @@ static uint32_t
 nb_buckets(uint32_t capacity)
 {
 	/*
-	 * At least two: b2_of() must name a bucket other than b1, and
-	 * pick_victim() must see both. With one bucket (capacity <= 4) b2 was
-	 * bkt[1], past the end of the bucket array.
+	 * At least two: b2_of() must name a bucket other than b1 (with one,
+	 * it would name bkt[1], past the end of the array), and pick_victim()
+	 * must see both.
 	 */
 	uint32_t n = 2;
 

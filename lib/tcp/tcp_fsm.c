@@ -217,8 +217,8 @@ on_syn(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q
 		/*
 		 * Same ISN: a repeat. Not only in SYN_SENT: when the SYN-ACK
 		 * we saw was lost beyond the tap, the client repeats its SYN
-		 * from what we hold as ESTABLISHED (ANOMALIES.md counts every
-		 * repeated SYN; this used to be counted as unexpected).
+		 * from what we hold as ESTABLISHED, and ANOMALIES.md counts
+		 * every repeated SYN.
 		 */
 		r->what |= TCPA_TCP_R_SYN_RETX;
 		return;

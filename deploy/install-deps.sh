@@ -5,11 +5,12 @@
 # only when something is missing. Run as root (make run / make test do).
 set -euo pipefail
 
-# build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures)
+# build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures),
+# scdoc (man pages)
 # tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools,
 # a Prometheus server to scrape the metrics
 pkgs=(
-    gcc make pkg-config meson ninja-build
+    gcc make pkg-config meson ninja-build scdoc
     libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
     python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps prometheus
 )

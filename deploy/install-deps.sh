@@ -14,6 +14,15 @@ pkgs=(
     libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
     python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps prometheus
 )
+# --package-test: also what tests/package/test_package.sh needs to build the
+# Debian package with Debian's tools (dpkg-buildpackage -b), install it and
+# read its man pages
+if [ "${1:-}" = --package-test ]; then
+    pkgs+=(build-essential debhelper dpkg-dev fakeroot man-db)
+elif [ $# -gt 0 ]; then
+    echo "usage: install-deps.sh [--package-test]" >&2
+    exit 2
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

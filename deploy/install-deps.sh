@@ -8,21 +8,14 @@ set -euo pipefail
 # build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures),
 # scdoc (man pages)
 # tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools,
-# a Prometheus server to scrape the metrics
+# a Prometheus server to scrape the metrics, and what tests/package needs to
+# build the Debian package with Debian's tools, install it and read its man pages
 pkgs=(
     gcc make pkg-config meson ninja-build scdoc
     libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
     python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps prometheus
+    build-essential debhelper dpkg-dev fakeroot man-db
 )
-# --package-test: also what tests/package/test_package.sh needs to build the
-# Debian package with Debian's tools (dpkg-buildpackage -b), install it and
-# read its man pages
-if [ "${1:-}" = --package-test ]; then
-    pkgs+=(build-essential debhelper dpkg-dev fakeroot man-db)
-elif [ $# -gt 0 ]; then
-    echo "usage: install-deps.sh [--package-test]" >&2
-    exit 2
-fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,7 +11,7 @@
 # Needs root (it installs and purges the package 'tcpa' on this machine: a
 # tcpa package already installed is purged first) and about 2 minutes.
 # Idempotent. Missing build tools are installed by
-# deploy/install-deps.sh --package-test. TCPA_SRC: the source tree (default:
+# deploy/install-deps.sh. TCPA_SRC: the source tree (default:
 # this script's tree); TCPA_PKG_KEEP=1 keeps the build directory.
 # Exit status: 0 when every check passed, 1 otherwise.
 set -euo pipefail
@@ -51,7 +51,7 @@ trap cleanup EXIT
 [ "$(id -u)" -eq 0 ] || die "needs root: it installs and purges the tcpa package"
 [ -r "$sample" ] || die "sample capture $sample missing"
 [ -f "$src/debian/control" ] || die "$src has no debian/ directory"
-"$src/deploy/install-deps.sh" --package-test || die "cannot install the build tools"
+"$src/deploy/install-deps.sh" || die "cannot install the build tools"
 
 version=$(sed -nE "s/^ *version: *'([^']+)'.*/\1/p" "$src/meson.build" | head -1)
 debversion=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)

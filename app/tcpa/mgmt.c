@@ -2,7 +2,8 @@
 /*
  * Management socket: newline-delimited JSON over a Unix stream socket,
  * served by the control core with non-blocking poll(); see mgmt.h for the
- * protocol and its limits.
+ * protocol and its limits. The commands and their answers are in
+ * mgmt_cmd.c, the telemetry bridge in mgmt_telemetry.c.
  *
  * Invariants:
  *  - nothing here blocks: every descriptor is non-blocking, and the only
@@ -13,16 +14,11 @@
  *    more is read from it until they are answered);
  *  - a client's unsent answers (out[out_off, out_len)) never exceed
  *    MGMT_MAX_OUT bytes: an answer that would make them is either replaced
- *    by an error answer (alone too large) or ends the client (not reading);
- *  - handlers run under ctl_lock, whether called from here or from a
- *    telemetry thread.
+ *    by an error answer (alone too large) or ends the client (not reading).
  */
 #define _GNU_SOURCE     /* accept4() */
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,181 +32,19 @@
 
 #include <rte_common.h>
 #include <rte_log.h>
-#include <rte_telemetry.h>
 
 #include <jansson.h>
 
-#include "ctl.h"
 #include "mgmt.h"
+#include "mgmt_private.h"
 
 RTE_LOG_REGISTER(tcpa_logtype_mgmt, tcpa.mgmt, INFO);
-#define RTE_LOGTYPE_TCPA_MGMT tcpa_logtype_mgmt
-#define MGMT_LOG(level, fmt, ...) \
-	RTE_LOG(level, TCPA_MGMT, fmt "\n", ##__VA_ARGS__)
 
-#define MGMT_TEL_PREFIX "/tcpa/"
 #define MGMT_IN_MIN 4096                /* first size of a client's in buffer */
 #define MGMT_OUT_KEEP (1024 * 1024)     /* larger out buffers are freed once sent */
 #define MGMT_READS_PER_ROUND 16         /* fairness: recv() calls per client per round */
 #define MGMT_ACCEPTS_PER_ROUND 16
 #define MGMT_ACCEPT_BACKOFF_MS 100      /* out of descriptors: stop accepting a while */
-
-/* ---- command table ---- */
-
-struct mgmt_cmd {
-	const char *name;
-	tcpa_ctl_handler fn;
-	const char *help;
-};
-
-static int cmd_help(const json_t *args, json_t **out);
-
-/* Sorted by name (checked at open): binary search, and help in this order. */
-static const struct mgmt_cmd cmds[] = {
-	{ "anomalies", tcpa_ctl_anomalies,
-		"Anomaly counts, malformed-input reasons and capture-health counters" },
-	{ "config", tcpa_ctl_config,
-		"Every configuration key; with \"set\": {KEY: VALUE, ...} change live keys" },
-	{ "endpoints", tcpa_ctl_endpoints,
-		"Per-endpoint states, anomalies and diagnosis; filters: state, anomaly, top" },
-	{ "flows", tcpa_ctl_flows,
-		"Tracked connections; filters: ip, port, src, dst, sport, dport, state, top" },
-	{ "help", cmd_help, "This list: every command and what it answers" },
-	{ "report", tcpa_ctl_report,
-		"The whole report (as tcpa --json prints it); \"flows\": true adds the flows" },
-	{ "stats", tcpa_ctl_stats, "Ports, RX cores, drops, mempool and flow table fill" },
-	{ "version", tcpa_ctl_version, "tcpa and DPDK versions, uptime" },
-};
-
-static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-cmd_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct mgmt_cmd *)elem)->name);
-}
-
-static const struct mgmt_cmd *
-cmd_find(const char *name)
-{
-	return bsearch(name, cmds, RTE_DIM(cmds), sizeof(cmds[0]), cmd_cmp);
-}
-
-static int
-cmd_help(const json_t *args, json_t **out)
-{
-	json_t *o = json_object();
-
-	(void)args;
-	if (o == NULL)
-		goto nomem;
-	for (size_t i = 0; i < RTE_DIM(cmds); i++)
-		if (json_object_set_new(o, cmds[i].name, json_string(cmds[i].help)) != 0)
-			goto nomem;
-	*out = o;
-	return 0;
-nomem:
-	json_decref(o);
-	*out = json_string("out of memory");
-	return -ENOMEM;
-}
-
-/*
- * Printable ASCII only: messages may quote what a client sent, and a JSON
- * string must be valid UTF-8.
- */
-static void
-sanitize(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			*s = '?';
-}
-
-static json_t * __rte_format_printf(1, 2)
-error_text(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sanitize(msg);
-	return json_string(msg);
-}
-
-/*
- * Call a handler under the lock. Always leaves *out set on return: the data
- * (rc 0) or a JSON string saying what went wrong (rc -errno).
- */
-static int
-cmd_run(const struct mgmt_cmd *c, const json_t *args, json_t **out)
-{
-	int rc;
-
-	*out = NULL;
-	pthread_mutex_lock(&ctl_lock);
-	rc = c->fn(args, out);
-	pthread_mutex_unlock(&ctl_lock);
-	if (rc == 0 && *out == NULL)
-		*out = json_null();
-	if (rc != 0 && !json_is_string(*out)) {
-		json_decref(*out);
-		*out = error_text("%s failed: %s", c->name, strerror(rc < 0 ? -rc : rc));
-		if (rc > 0)
-			rc = -rc;
-	}
-	return rc;
-}
-
-/* {"ok": false, "error": TEXT}; steals text. NULL only when out of memory. */
-static json_t *
-answer_error(json_t *text)
-{
-	if (text == NULL)
-		text = json_string("invalid request");
-	return json_pack("{s:b,s:o}", "ok", 0, "error", text);
-}
-
-/* The answer to one request line (without its newline). */
-static json_t *
-answer_line(const char *line, size_t len)
-{
-	const struct mgmt_cmd *c;
-	const json_t *name;
-	json_error_t jerr;
-	json_t *req, *data, *ans;
-	int rc;
-
-	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
-	if (req == NULL)
-		return answer_error(error_text("invalid JSON: %s (line 1, column %d)", jerr.text,
-			jerr.column));
-	if (!json_is_object(req)) {
-		json_decref(req);
-		return answer_error(error_text("a request is a JSON object, e.g. "
-			"{\"cmd\": \"help\"}"));
-	}
-	name = json_object_get(req, "cmd");
-	if (!json_is_string(name)) {
-		json_decref(req);
-		return answer_error(error_text("a request needs \"cmd\": a command name "
-			"(see help)"));
-	}
-	c = cmd_find(json_string_value(name));
-	if (c == NULL) {
-		ans = answer_error(error_text("unknown command '%.64s' (see help)",
-			json_string_value(name)));
-		json_decref(req);
-		return ans;
-	}
-	rc = cmd_run(c, req, &data);
-	json_decref(req);
-	if (rc != 0)
-		return answer_error(data);
-	return json_pack("{s:b,s:o}", "ok", 1, "data", data);
-}
 
 /* ---- clients ---- */
 
@@ -346,13 +180,13 @@ client_answer(struct client *c, json_t *ans)
 	if (client_dump(c, ans, &x) == 0)
 		return 0;
 	if (x.size + 1 > MGMT_MAX_OUT) {
-		ans = answer_error(error_text("answer larger than the %d MiB limit: narrow the "
-			"request (top=N, filters)", MGMT_MAX_OUT >> 20));
+		ans = mgmt_answer_error(mgmt_error_text("answer larger than the %d MiB limit: "
+			"narrow the request (top=N, filters)", MGMT_MAX_OUT >> 20));
 	} else if (x.overflow) {
 		client_close(c, "not reading its answers (output limit reached)");
 		return -1;
 	} else {
-		ans = answer_error(error_text("out of memory for the answer"));
+		ans = mgmt_answer_error(mgmt_error_text("out of memory for the answer"));
 	}
 	if (ans == NULL || client_dump(c, ans, &x) != 0) {
 		client_close(c, "no room for an error answer");
@@ -378,7 +212,7 @@ client_request(struct client *c, const char *line, size_t n)
 		n--;
 	if (blank(line, n))
 		return 0;       /* an empty line is no request: nothing to answer */
-	return client_answer(c, answer_line(line, n));
+	return client_answer(c, mgmt_answer_line(line, n));
 }
 
 /*
@@ -404,8 +238,8 @@ client_process(struct client *c)
 			continue;
 		}
 		if (n > MGMT_MAX_LINE) {
-			if (client_answer(c, answer_error(error_text("request line longer than %d "
-					"bytes", MGMT_MAX_LINE))) != 0)
+			if (client_answer(c, mgmt_answer_error(mgmt_error_text("request line "
+					"longer than %d bytes", MGMT_MAX_LINE))) != 0)
 				return -1;
 			pos += nl != NULL ? n + 1 : n;
 			c->discard = nl == NULL;
@@ -705,13 +539,9 @@ tcpa_mgmt_open(const char *path)
 		fprintf(stderr, "tcpa: management socket: empty path\n");
 		return -EINVAL;
 	}
-	for (size_t i = 1; i < RTE_DIM(cmds); i++) {
-		if (strcmp(cmds[i - 1].name, cmds[i].name) >= 0) {
-			fprintf(stderr, "tcpa: mgmt.c: command table not sorted at '%s'\n",
-				cmds[i].name);
-			return -EINVAL;
-		}
-	}
+	rc = mgmt_cmd_check();
+	if (rc != 0)
+		return rc;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -786,320 +616,4 @@ tcpa_mgmt_close(void)
 	mgmt.fd = -1;
 	unlink(mgmt.path);
 	mgmt.path[0] = '\0';
-}
-
-/* ---- DPDK telemetry: /tcpa/<name> ---- */
-
-/* A dict key telemetry accepts: [A-Za-z0-9_/], other bytes become '_'. */
-static void
-tel_key(const char *k, char *buf, size_t len)
-{
-	size_t i = 0;
-
-	for (; k[i] != '\0' && i + 1 < len; i++) {
-		unsigned char ch = (unsigned char)k[i];
-
-		buf[i] = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-			(ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '/' ? (char)ch : '_';
-	}
-	if (i == 0 && len > 1)
-		buf[i++] = '_';
-	buf[i] = '\0';
-}
-
-/* Compact JSON text of any value, cut to fit a telemetry string. */
-static void
-tel_text(const json_t *v, char *buf, size_t len)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	snprintf(buf, len, "%s", s != NULL ? s : "?");
-	free(s);
-}
-
-static bool
-is_scalar(const json_t *v)
-{
-	return !json_is_object(v) && !json_is_array(v);
-}
-
-/*
- * Fill d with an array of scalars: u64 values if every one is a non-negative
- * integer, else strings. -1 (d untouched) if an element is an object or array.
- */
-static int
-tel_array(struct rte_tel_data *d, const json_t *a)
-{
-	enum rte_tel_value_type t = RTE_TEL_U64_VAL;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(a, i, v) {
-		if (json_is_integer(v) && json_integer_value(v) >= 0)
-			continue;
-		if (!is_scalar(v))
-			return -1;
-		t = RTE_TEL_STRING_VAL;
-	}
-	if (rte_tel_data_start_array(d, t) != 0)
-		return -1;
-	json_array_foreach(a, i, v) {
-		char s[RTE_TEL_MAX_STRING_LEN];
-		int rc;
-
-		if (t == RTE_TEL_U64_VAL) {
-			rc = rte_tel_data_add_array_u64(d, (uint64_t)json_integer_value(v));
-		} else {
-			if (json_is_string(v))
-				snprintf(s, sizeof(s), "%s", json_string_value(v));
-			else
-				tel_text(v, s, sizeof(s));
-			rc = rte_tel_data_add_array_string(d, s);
-		}
-		if (rc < 0)
-			break;  /* full: the first RTE_TEL_MAX_ARRAY_ENTRIES */
-	}
-	return 0;
-}
-
-/* A non-empty array of objects only. */
-static bool
-objects(const json_t *a)
-{
-	size_t i;
-	json_t *v;
-
-	if (json_array_size(a) == 0)
-		return false;
-	json_array_foreach(a, i, v)
-		if (!json_is_object(v))
-			return false;
-	return true;
-}
-
-static void tel_object(struct rte_tel_data *d, const json_t *o, int depth);
-
-/*
- * Add one member to a dict. depth 0 is the callback's own dict, which may
- * hold containers; a container (depth 1) holds scalars only, so anything
- * nested there is given as its JSON text.
- */
-static void
-tel_member(struct rte_tel_data *d, const char *name, const json_t *v, int depth)
-{
-	char k[RTE_TEL_MAX_STRING_LEN], s[RTE_TEL_MAX_STRING_LEN];
-	struct rte_tel_data *c = NULL;
-
-	tel_key(name, k, sizeof(k));
-	if (json_is_integer(v)) {
-		json_int_t x = json_integer_value(v);
-
-		if (x >= 0) {
-			rte_tel_data_add_dict_u64(d, k, (uint64_t)x);
-			return;
-		}
-		if (x >= INT_MIN) {
-			rte_tel_data_add_dict_int(d, k, (int)x);
-			return;
-		}
-	}
-	if (json_is_string(v)) {
-		rte_tel_data_add_dict_string(d, k, json_string_value(v));  /* E2BIG: cut */
-		return;
-	}
-	if (json_is_real(v)) {
-		snprintf(s, sizeof(s), "%.9g", json_real_value(v));
-		rte_tel_data_add_dict_string(d, k, s);
-		return;
-	}
-	if (depth == 0 && objects(v)) {
-		/* One container per element, named NAME/INDEX. */
-		size_t i;
-		json_t *e;
-
-		json_array_foreach(v, i, e) {
-			char ki[RTE_TEL_MAX_STRING_LEN];
-
-			snprintf(ki, sizeof(ki), "%.100s/%zu", k, i);
-			tel_member(d, ki, e, depth);
-		}
-		return;
-	}
-	if (depth == 0 && !is_scalar(v)) {
-		c = rte_tel_data_alloc();
-		if (c != NULL && json_is_array(v) && tel_array(c, v) != 0) {
-			rte_tel_data_free(c);
-			c = NULL;
-		} else if (c != NULL && json_is_object(v)) {
-			rte_tel_data_start_dict(c);
-			tel_object(c, v, depth + 1);
-		}
-	}
-	if (c != NULL) {
-		if (rte_tel_data_add_dict_container(d, k, c, 0) == 0)
-			return;
-		rte_tel_data_free(c);   /* this DPDK refuses it: fall back to text */
-	}
-	tel_text(v, s, sizeof(s));
-	rte_tel_data_add_dict_string(d, k, s);
-}
-
-static void
-tel_object(struct rte_tel_data *d, const json_t *o, int depth)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)o, k, v)
-		tel_member(d, k, v, depth);
-}
-
-static void
-tel_from_json(struct rte_tel_data *d, const json_t *v)
-{
-	char s[RTE_TEL_MAX_SINGLE_STRING_LEN];
-
-	if (json_is_object(v)) {
-		rte_tel_data_start_dict(d);
-		tel_object(d, v, 0);
-		return;
-	}
-	if (objects(v)) {
-		/*
-		 * DPDK 22.11 keeps no dict in an array, but does in a dict: the
-		 * elements become members "0", "1", ... (at most
-		 * RTE_TEL_MAX_DICT_ENTRIES), whatever the DPDK version.
-		 */
-		size_t i;
-		json_t *e;
-
-		rte_tel_data_start_dict(d);
-		json_array_foreach(v, i, e) {
-			char k[24];
-
-			snprintf(k, sizeof(k), "%zu", i);
-			tel_member(d, k, e, 0);
-		}
-		return;
-	}
-	if (json_is_array(v) && tel_array(d, v) == 0)
-		return;
-	if (json_is_string(v)) {
-		rte_tel_data_string(d, json_string_value(v));
-		return;
-	}
-	tel_text(v, s, sizeof(s));      /* an array of arrays, a number, ... */
-	rte_tel_data_string(d, s);
-}
-
-/* Telemetry parameters: a JSON object, or key=value pairs. */
-static json_t *
-tel_args(const char *name, const char *params, json_t **err)
-{
-	json_t *args;
-	char *buf, *tok, *save = NULL;
-
-	*err = NULL;
-	while (params != NULL && (*params == ' ' || *params == '\t'))
-		params++;
-	if (params != NULL && *params == '{') {
-		json_error_t jerr;
-
-		args = json_loads(params, 0, &jerr);
-		if (!json_is_object(args)) {
-			json_decref(args);
-			*err = error_text("parameters: invalid JSON object: %s", jerr.text);
-			return NULL;
-		}
-	} else {
-		args = json_object();
-		buf = strdup(params != NULL ? params : "");
-		if (args == NULL || buf == NULL) {
-			json_decref(args);
-			free(buf);
-			*err = json_string("out of memory");
-			return NULL;
-		}
-		for (tok = strtok_r(buf, " \t,&", &save); tok != NULL;
-				tok = strtok_r(NULL, " \t,&", &save)) {
-			char *eq = strchr(tok, '='), *end;
-			long long x;
-			json_t *v;
-
-			if (eq == NULL || eq == tok) {
-				*err = error_text("parameters: expected key=value, got '%.64s'",
-					tok);
-				json_decref(args);
-				free(buf);
-				return NULL;
-			}
-			*eq = '\0';
-			errno = 0;
-			x = strtoll(eq + 1, &end, 10);
-			if (eq[1] != '\0' && *end == '\0' && errno == 0)
-				v = json_integer(x);
-			else if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0)
-				v = json_boolean(eq[1] == 't');
-			else
-				v = json_string(eq + 1);
-			json_object_set_new(args, tok, v);
-		}
-		free(buf);
-	}
-	json_object_set_new(args, "cmd", json_string(name));
-	return args;
-}
-
-static int
-tel_cb(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	const struct mgmt_cmd *c = NULL;
-	json_t *args = NULL, *out = NULL;
-	int rc;
-
-	if (strncmp(cmd, MGMT_TEL_PREFIX, strlen(MGMT_TEL_PREFIX)) == 0)
-		c = cmd_find(cmd + strlen(MGMT_TEL_PREFIX));
-	if (c == NULL) {
-		out = error_text("unknown command %.64s", cmd);
-		goto error;
-	}
-	args = tel_args(c->name, params, &out);
-	if (args == NULL)
-		goto error;
-	if (strcmp(c->name, "config") == 0 && json_object_get(args, "set") != NULL) {
-		out = error_text("telemetry is read-only: change the configuration on the "
-			"management socket (tcpactl config set KEY=VALUE)");
-		goto error;
-	}
-	rc = cmd_run(c, args, &out);
-	json_decref(args);
-	args = NULL;
-	if (rc != 0)
-		goto error;
-	tel_from_json(d, out);
-	json_decref(out);
-	return 0;
-error:
-	json_decref(args);
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "error", json_is_string(out) ? json_string_value(out) :
-		"invalid request");
-	json_decref(out);
-	return 0;
-}
-
-void
-tcpa_mgmt_register_telemetry(void)
-{
-	char name[64];
-
-	for (size_t i = 0; i < RTE_DIM(cmds); i++) {
-		int rc;
-
-		snprintf(name, sizeof(name), MGMT_TEL_PREFIX "%s", cmds[i].name);
-		rc = rte_telemetry_register_cmd(name, tel_cb, cmds[i].help);
-		if (rc != 0)
-			MGMT_LOG(WARNING, "telemetry command %s not registered: %s", name,
-				strerror(-rc));
-	}
 }

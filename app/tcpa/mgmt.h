@@ -3,7 +3,8 @@
 #define TCPA_MGMT_H
 
 /*
- * Management socket (mgmt.c), served by the control core.
+ * Management socket (mgmt.c; the commands in mgmt_cmd.c, the telemetry
+ * bridge in mgmt_telemetry.c), served by the control core.
  *
  * A Unix stream socket; one JSON object per line in each direction
  * (../shared/spec/INTERFACES.md). Request {"cmd": NAME, ...args}; answer

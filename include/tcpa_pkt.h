@@ -4,14 +4,18 @@
 
 /**
  * @file
- * Frame parser: bytes of an Ethernet frame -> struct tcpa_pkt.
+ * Frame parser: bytes of a captured frame -> struct tcpa_pkt.
  *
- * Walks Ethernet, 802.1Q and 802.1ad (QinQ) tags, IPv4 (with options) and
- * IPv6 (with extension headers), then TCP and its options. Never reads past
- * the given length. All multi-byte fields in struct tcpa_pkt are in host
- * byte order.
+ * Link layers: Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6, BSD
+ * loopback (NULL, LOOP), PPP (bare and in HDLC framing), Cisco HDLC and
+ * NFLOG (tcpa_pkt_parse_link()). Then any stack of VLAN tags (802.1Q,
+ * 802.1ad, 0x9100) and MPLS labels, IPv4 (with options) and IPv6 (with
+ * extension headers), decapsulating tunnels to the innermost TCP segment:
+ * IPv4/IPv6 in IPv4/IPv6, GRE (checksum, key, sequence; IP, MPLS or
+ * Ethernet inside), ERSPAN types I, II and III, VXLAN and Geneve, at most
+ * TCPA_PKT_MAX_DEPTH headers deep. Never reads past the captured length.
+ * All multi-byte fields in struct tcpa_pkt are in host byte order.
  */
-
 #include <stdint.h>
 #include <string.h>
 
@@ -23,13 +27,15 @@
  * drift apart. Verdict 0 is TCPA_PKT_OK.
  */
 #define TCPA_PKT_MALFORMED(X) \
-	X(bad_l2,      "Ethernet header or VLAN tags malformed or cut short") \
+	X(bad_l2,      "link-layer header, VLAN tags or MPLS labels malformed or cut short, " \
+		       "or encapsulation nested deeper than the parser follows") \
 	X(bad_ip,      "IP header invalid: version, header length, total length") \
 	X(bad_tcp,     "TCP header invalid: data offset or options") \
-	X(truncated,   "frame ends inside the IP or TCP header (snap length)") \
+	X(truncated,   "frame ends inside the IP, tunnel or TCP headers (snap length)") \
 	X(bad_flags,   "impossible TCP flags: SYN+FIN, SYN+RST, none, FIN+PSH+URG without ACK") \
 	X(ip_fragment, "IP fragment (not reassembled)") \
-	X(not_tcp,     "not TCP over IPv4/IPv6 (counted, ignored)")
+	X(not_tcp,     "not TCP over IPv4/IPv6, or inside an encapsulation tcpa does not " \
+		       "decode (counted, ignored)")
 
 enum tcpa_pkt_verdict {
 	TCPA_PKT_OK = 0,
@@ -90,27 +96,143 @@ tcpa_ip_set_v4h(struct tcpa_ip *ip, uint32_t a)
 	tcpa_ip_set_v4(ip, v4);
 }
 
+/*
+ * Encapsulations a frame went through on its way to the TCP segment
+ * (tcpa_pkt.encap has bit 1 << TCPA_PKT_ENCAP_<name> set for each), so that
+ * the caller can count the traffic per kind. The link-layer header is not
+ * one of them. ERSPAN is carried in GRE: such a frame has both bits.
+ */
+#define TCPA_PKT_ENCAPS(X) \
+	X(vlan,    "802.1Q, 802.1ad or 0x9100 VLAN tags") \
+	X(mpls,    "MPLS label stack (0x8847, 0x8848)") \
+	X(ipip,    "IPv4 or IPv6 directly inside IPv4 or IPv6 (protocol 4, 41)") \
+	X(gre,     "GRE (protocol 47)") \
+	X(erspan2, "ERSPAN type I or II (GRE 0x88be)") \
+	X(erspan3, "ERSPAN type III (GRE 0x22eb)") \
+	X(vxlan,   "VXLAN (UDP 4789 and configured ports)") \
+	X(geneve,  "Geneve (UDP 6081)")
+
+enum tcpa_pkt_encap {
+#define X(name, help) TCPA_PKT_ENCAP_##name,
+	TCPA_PKT_ENCAPS(X)
+#undef X
+	TCPA_PKT_ENCAP_MAX
+};
+
+/** Name of encapsulation bit @p e ("vxlan"), "unknown" if out of range. */
+const char *tcpa_pkt_encap_name(enum tcpa_pkt_encap e);
+/** Help text of encapsulation bit @p e. */
+const char *tcpa_pkt_encap_help(enum tcpa_pkt_encap e);
+
+/*
+ * Tunnel identity (tcpa_pkt.tunnel_kind, tunnel_id): the identifier of the
+ * innermost encapsulation that carries one. Flows are told apart by it, so
+ * that two tenants reusing the same addresses stay apart. MPLS labels are
+ * not identities (they are chosen per hop and per direction), nor are the
+ * outer addresses of a tunnel.
+ */
+enum tcpa_pkt_tunnel {
+	TCPA_PKT_TUNNEL_NONE = 0,
+	TCPA_PKT_TUNNEL_VXLAN,  /* tunnel_id: 24-bit VNI */
+	TCPA_PKT_TUNNEL_GENEVE, /* tunnel_id: 24-bit VNI */
+	TCPA_PKT_TUNNEL_GRE,    /* tunnel_id: 32-bit GRE key (RFC 2890) */
+	TCPA_PKT_TUNNEL_ERSPAN, /* tunnel_id: 10-bit ERSPAN session id */
+	TCPA_PKT_TUNNEL_MAX
+};
+
+/** Name of a tunnel kind ("vxlan"), "none" for TCPA_PKT_TUNNEL_NONE. */
+const char *tcpa_pkt_tunnel_name(enum tcpa_pkt_tunnel t);
+
+/*
+ * At most this many headers between the link-layer header and the
+ * innermost IP header: each VLAN tag, MPLS label, inner Ethernet header,
+ * GRE, ERSPAN, UDP, VXLAN and Geneve header, and each IP header that
+ * carries a tunnel, counts one. Past it the frame is bad_l2: a stack that
+ * deep is not traffic tcpa can attribute, and bad_l2 is a counter operators
+ * look at (not_tcp would hide TCP that went unanalyzed).
+ */
+#define TCPA_PKT_MAX_DEPTH 8
+
+/* Well-known VXLAN port; more can be added with tcpa_pkt_vxlan_ports_set(). */
+#define TCPA_PKT_VXLAN_PORT  4789
+#define TCPA_PKT_GENEVE_PORT 6081
+#define TCPA_PKT_MAX_VXLAN_PORTS 4
+
 /**
- * One parsed TCP segment. 120 bytes, so it can travel between cores by value
- * in a ring and the mbuf can be freed by the core that received it.
+ * Also decode UDP to these destination ports as VXLAN (besides 4789; e.g.
+ * 8472, Linux's and flannel's historical port). The table is global and
+ * replaced as a whole; set it once at start, before any core parses frames:
+ * it is read without synchronisation on the packet path.
+ *
+ * @return 0, or -1 if @p n > TCPA_PKT_MAX_VXLAN_PORTS (table unchanged).
+ */
+int tcpa_pkt_vxlan_ports_set(const uint16_t *ports, unsigned int n);
+
+/*
+ * Link types, by their LINKTYPE_ value (pcap-linktype(7)): what a pcap file
+ * header or a pcapng interface block says.
+ */
+#define TCPA_LINKTYPE_NULL       0    /* BSD loopback, AF in host byte order */
+#define TCPA_LINKTYPE_ETHERNET   1
+#define TCPA_LINKTYPE_PPP        9
+#define TCPA_LINKTYPE_DLT_RAW1   12   /* DLT_RAW on Linux and most BSDs (libpcap's value) */
+#define TCPA_LINKTYPE_DLT_RAW2   14   /* DLT_RAW on OpenBSD */
+#define TCPA_LINKTYPE_PPP_HDLC   50
+#define TCPA_LINKTYPE_RAW        101
+#define TCPA_LINKTYPE_C_HDLC     104  /* Cisco HDLC */
+#define TCPA_LINKTYPE_LOOP       108  /* OpenBSD loopback, AF in network byte order */
+#define TCPA_LINKTYPE_LINUX_SLL  113
+#define TCPA_LINKTYPE_IPV4       228
+#define TCPA_LINKTYPE_IPV6       229
+#define TCPA_LINKTYPE_NFLOG      239
+#define TCPA_LINKTYPE_LINUX_SLL2 276
+
+/** 1 if tcpa_pkt_parse_link() reads frames of @p linktype, else 0. */
+int tcpa_pkt_linktype_supported(uint32_t linktype);
+
+/**
+ * Short name of a link type as pcap-linktype(7) spells it without the
+ * LINKTYPE_ prefix ("LINUX_SLL2", "IEEE802_11_RADIOTAP"), or NULL if the
+ * parser does not know the number.
+ */
+const char *tcpa_pkt_linktype_name(uint32_t linktype);
+
+/**
+ * For a link type tcpa cannot read: one sentence saying what to capture or
+ * convert instead, to print after the name. NULL for a supported one.
+ */
+const char *tcpa_pkt_linktype_advice(uint32_t linktype);
+
+/**
+ * One parsed TCP segment. 128 bytes, so it can travel between cores by
+ * value in a ring and the mbuf can be freed by the core that received it.
  */
 struct tcpa_pkt {
 	struct tcpa_ip src;
 	struct tcpa_ip dst;
 	uint16_t sport;
 	uint16_t dport;
-	uint32_t vlan;          /* (outer id << 12) | inner id; 0 = untagged */
+	/*
+	 * The last two VLAN ids walked, outer << 12 | inner (one tag: its id;
+	 * 0 = untagged). With more tags, the innermost two are kept: outer
+	 * tags are the ones a broker or a provider adds. Tags inside a tunnel
+	 * count as well, after the outer frame's.
+	 */
+	uint32_t vlan;
 	uint32_t seq;
 	uint32_t ack;
 	uint16_t win;           /* raw, unscaled */
-	uint16_t payload_len;   /* from the IP length, not the captured length */
 	uint16_t mss;           /* valid if opts & TCPA_OPT_MSS */
+	uint32_t payload_len;   /* from the IP length (see tcpa_pkt_parse_link) */
 	uint8_t tcp_flags;
+	uint8_t family;         /* 4 or 6 */
+	uint8_t rxc;            /* index of the core that received the frame */
 	uint8_t opts;           /* TCPA_OPT_* present */
 	uint8_t wscale;         /* valid if opts & TCPA_OPT_WSCALE */
 	uint8_t nsack;          /* SACK blocks in sack[] */
-	uint8_t family;         /* 4 or 6 */
-	uint8_t rxc;            /* index of the core that received the frame */
+	uint8_t tunnel_kind;    /* enum tcpa_pkt_tunnel of tunnel_id */
+	uint8_t encap;          /* 1 << enum tcpa_pkt_encap, for each one walked */
+	uint32_t tunnel_id;     /* VNI, GRE key or ERSPAN session; 0 if kind NONE */
 	uint32_t tsval;         /* valid if opts & TCPA_OPT_TS */
 	uint32_t tsecr;
 	uint32_t sack[TCPA_PKT_MAX_SACK][2]; /* left, right edges */
@@ -120,10 +242,15 @@ struct tcpa_pkt {
 };
 
 /**
- * Parse one Ethernet frame.
+ * Parse one Ethernet frame: the live path.
  *
  * Fills every field of @p p that the frame carries except hash, ts, rxc
  * and wire_len, which belong to the caller (wire_len is set to @p len).
+ * The frame's length on the wire is taken as unknown: IP lengths are
+ * followed even past @p len (a snap length or a segmented buffer cuts only
+ * what the caller can see), and an IPv4 total length or IPv6 payload
+ * length of 0 (TSO) is taken from @p len. Callers that know the wire
+ * length use tcpa_pkt_parse_link(), at the same cost for Ethernet.
  *
  * @param frame  first byte of the Ethernet header
  * @param len    bytes available at @p frame (captured length)
@@ -131,5 +258,32 @@ struct tcpa_pkt {
  * @return TCPA_PKT_OK, or the reason the frame is not a usable TCP segment.
  */
 enum tcpa_pkt_verdict tcpa_pkt_parse(const uint8_t *frame, uint32_t len, struct tcpa_pkt *p);
+
+/**
+ * Parse one frame of link type @p linktype (TCPA_LINKTYPE_*).
+ *
+ * As tcpa_pkt_parse(), with the frame's original length known:
+ * - payload_len comes from the IP header's length, so a snap length
+ *   (@p caplen < @p wirelen) cuts only what the caller can see;
+ * - an IPv4 total length or IPv6 payload length of 0 (TSO/GSO segments
+ *   captured on the sending host, BIG TCP) is taken from @p wirelen, and
+ *   so is one larger than @p wirelen leaves room for: the frame is what
+ *   the segment carried, as Wireshark's "reported length" is;
+ * - inside a tunnel, the inner IP length is believed even when the outer
+ *   datagram is shorter (a mirror that truncates, e.g. ERSPAN's T bit),
+ *   except 0, taken from the outer datagram.
+ * wire_len is set to @p wirelen (or @p caplen if that is larger).
+ * An unsupported link type gives not_tcp (check tcpa_pkt_linktype_supported()
+ * once per file or interface, not per frame).
+ *
+ * @param linktype  LINKTYPE_ value of the frame's file or interface
+ * @param frame     first byte of the link-layer header
+ * @param caplen    bytes available at @p frame
+ * @param wirelen   the frame's length on the wire (pcap "len")
+ * @param p         output
+ */
+enum tcpa_pkt_verdict tcpa_pkt_parse_link(uint32_t linktype, const uint8_t *frame,
+					  uint32_t caplen, uint32_t wirelen,
+					  struct tcpa_pkt *p);
 
 #endif /* TCPA_PKT_H */

@@ -1,19 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Frame parser: Ethernet (up to two VLAN tags) -> IPv4/IPv6 -> TCP.
- *
- * Invariants kept throughout:
- * - a byte is read only after a check that it lies before frame + len;
- * - lengths come from the headers (IP total/payload length), never from the
- *   captured length, so a snap length cuts only what the caller can see, not
- *   what the segment carried;
- * - nothing is written but *p: no globals, no allocation, no I/O.
- *
- * Precedence when a frame has several faults: the first layer that is wrong
- * wins, and inside a layer an inconsistency between headers (bad_*) wins
- * over a short capture (truncated) as soon as the fields that show it have
- * been captured. Flags are checked last, so that a bad_flags segment comes
- * back with every other field filled and can be attributed to its flow.
+ * Frame parser, the live path: Ethernet, up to two VLAN tags, IPv4 or IPv6,
+ * TCP, straight through. Anything else (more tags, MPLS, a tunnel, a
+ * protocol that is not TCP) leaves this path for pkt_walk() with the cursor
+ * where it stopped, so that plain Ethernet pays nothing for them. The
+ * invariants and the precedence of verdicts are in pkt_internal.h.
  */
 
 #include <endian.h>
@@ -21,37 +12,32 @@
 #include <string.h>
 
 #include "tcpa_pkt.h"
+#include "pkt_internal.h"
 
 /*
- * The header calls it 128 bytes; what matters to the rings is that it does
- * not grow past two cache lines.
+ * The rings carry struct tcpa_pkt by value: it must not grow past two
+ * cache lines.
  */
 _Static_assert(sizeof(struct tcpa_pkt) <= 128, "struct tcpa_pkt must fit in 128 bytes");
+_Static_assert(TCPA_PKT_ENCAP_MAX <= 8, "tcpa_pkt.encap has 8 bits");
+_Static_assert(TCPA_PKT_MAX_DEPTH < 255, "pkt_cur.depth is 8 bits");
 
-#define ETH_HLEN         14
-#define ETH_TYPE_IPV4    0x0800
-#define ETH_TYPE_IPV6    0x86dd
-#define ETH_TYPE_VLAN    0x8100  /* 802.1Q */
-#define ETH_TYPE_QINQ    0x88a8  /* 802.1ad */
-#define VLAN_HLEN        4
-#define VLAN_MAX_TAGS    2
-#define VLAN_ID_MASK     0x0fff
+#define VLAN_FAST_TAGS   2       /* more go to pkt_walk() */
 
-#define IPV4_HLEN_MIN    20
-#define IPV4_FRAG_MASK   0x3fff  /* MF flag and fragment offset */
-#define IPV6_HLEN        40
 #define IPV6_MAX_EXT     8
 #define IPV6_FRAG_MASK   0xfff9  /* fragment offset and M flag */
-
-#define IP_PROTO_TCP     6
-/* IPv6 extension headers we walk (ESP 50 and "no next" 59 end the walk). */
+#define IPV6_OPT_PAD1    0
+#define IPV6_OPT_JUMBO   0xc2    /* RFC 2675 */
+#define IPV6_OPTLEN_JUMBO 4
+/* Past this, a jumbo length would wrap the datagram's end offset (pkt_cur.wend). */
+#define IPV6_JUMBO_MAX   0x7fffffffU
+/* IPv6 extension headers we walk. */
 #define IP6_NH_HOPOPTS   0
 #define IP6_NH_ROUTING   43
 #define IP6_NH_FRAGMENT  44
 #define IP6_NH_AH        51
 #define IP6_NH_DSTOPTS   60
 
-#define TCP_HLEN_MIN     20
 #define TCP_WSCALE_MAX   14      /* RFC 7323 section 2.3 */
 
 #define TCPOPT_EOL       0
@@ -66,8 +52,6 @@ _Static_assert(sizeof(struct tcpa_pkt) <= 128, "struct tcpa_pkt must fit in 128 
 #define TCPOLEN_SACKOK   2
 #define TCPOLEN_TS       10
 #define TCPOLEN_SACK_BLK 8
-/* NOP, NOP, timestamps: what Linux puts on nearly every segment. */
-#define TCPOPT_NOP_NOP_TS 0x0101080aU
 
 static const char *const verdict_names[TCPA_PKT_VERDICT_MAX] = {
 	[TCPA_PKT_OK] = "ok",
@@ -99,173 +83,146 @@ tcpa_pkt_verdict_help(enum tcpa_pkt_verdict v)
 	return verdict_helps[v];
 }
 
-static inline uint16_t
-ld16(const uint8_t *b)
-{
-	uint16_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be16toh(v);
-}
-
-static inline uint32_t
-ld32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be32toh(v);
-}
-
 /*
- * Walk one or two VLAN tags. On entry *type is a tag TPID and *off points at
- * the tag; on success both point past the last tag.
+ * An IPv4 total length that is below the header length or above what the
+ * wire left for the datagram (wleft, or PKT_WIRE_UNKNOWN). 0 is a TSO/GSO
+ * segment captured on the sending host (or BIG TCP): its length is the
+ * frame's, the wire length when known, else what was captured (avail). A
+ * length past the frame's end is taken from the frame too, as Wireshark
+ * does (its TCP length comes from the "reported" frame length). Any other
+ * short length is bad.
+ *
+ * @return the datagram's length, or PKT_LEN_BAD.
  */
-static inline enum tcpa_pkt_verdict
-parse_vlan(const uint8_t *frame, uint32_t len, uint32_t *off, uint16_t *type,
-	   struct tcpa_pkt *p)
+uint32_t TCPA_COLD
+pkt_ipv4_len_fix(uint32_t tot, uint32_t ihl, uint32_t wleft, uint32_t avail)
 {
-	uint32_t o = *off;
-	uint32_t vlan = 0;
-	uint16_t t = *type;
-	unsigned int n;
-
-	for (n = 0; t == ETH_TYPE_VLAN || t == ETH_TYPE_QINQ; n++) {
-		if (n == VLAN_MAX_TAGS || len - o < VLAN_HLEN)
-			return TCPA_PKT_bad_l2;
-		vlan = (vlan << 12) | (ld16(frame + o) & VLAN_ID_MASK);
-		t = ld16(frame + o + 2);
-		o += VLAN_HLEN;
+	if (tot == 0) {
+		/* Below ihl only if the header is cut: parse_ipv4() says truncated. */
+		if (wleft == PKT_WIRE_UNKNOWN)
+			return avail;
+		tot = wleft;
+	} else if (tot > wleft) {
+		/* wleft is known: an unknown one is above any 16-bit length. */
+		tot = wleft;
 	}
-	p->vlan = vlan;
-	*off = o;
-	*type = t;
-	return TCPA_PKT_OK;
+	return tot < ihl ? PKT_LEN_BAD : tot;
 }
 
 /*
- * IPv4 header at frame + *off. On success *off is the TCP header offset and
- * *l4len the bytes the IP header says the TCP segment has.
+ * The Jumbo Payload option (RFC 2675) of the Hop-by-Hop header right after
+ * the IPv6 header at ip, if it is there and captured: the payload length,
+ * else 0.
  */
-static inline enum tcpa_pkt_verdict
-parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t *off, struct tcpa_pkt *p,
-	   uint32_t *l4len)
+static uint32_t
+ipv6_jumbo_len(const uint8_t *ip, uint32_t avail)
 {
-	const uint8_t *ip = frame + *off;
-	uint32_t avail = len - *off;
-	uint32_t ihl, tot;
+	const uint8_t *h = ip + IPV6_HLEN;
+	uint32_t hlen, o;
 
-	if (unlikely(avail < IPV4_HLEN_MIN))
-		return TCPA_PKT_truncated;
-	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	tot = ld16(ip + 2);
-	if (unlikely((ip[0] >> 4) != 4 || ihl < IPV4_HLEN_MIN || tot < ihl))
-		return TCPA_PKT_bad_ip;
-	if (unlikely(ihl > avail))
-		return TCPA_PKT_truncated;
-	if (unlikely((ld16(ip + 6) & IPV4_FRAG_MASK) != 0))
-		return TCPA_PKT_ip_fragment;
-	if (unlikely(ip[9] != IP_PROTO_TCP))
-		return TCPA_PKT_not_tcp;
-	tcpa_ip_set_v4(&p->src, ip + 12);
-	tcpa_ip_set_v4(&p->dst, ip + 16);
-	p->family = 4;
-	*off += ihl;
-	*l4len = tot - ihl;
-	return TCPA_PKT_OK;
+	if (ip[6] != IP6_NH_HOPOPTS || avail < IPV6_HLEN + 8)
+		return 0;
+	hlen = ((uint32_t)h[1] + 1) * 8;
+	if (hlen > avail - IPV6_HLEN)
+		hlen = avail - IPV6_HLEN;
+	for (o = 2; o < hlen;) {
+		if (h[o] == IPV6_OPT_PAD1) {
+			o++;
+			continue;
+		}
+		if (hlen - o < 2 || (uint32_t)h[o + 1] + 2 > hlen - o)
+			return 0;
+		if (h[o] == IPV6_OPT_JUMBO && h[o + 1] == IPV6_OPTLEN_JUMBO)
+			return ld32(h + o + 2);
+		o += (uint32_t)h[o + 1] + 2;
+	}
+	return 0;
 }
 
 /*
- * Walk IPv6 extension headers. On entry *nh is the first next-header value
- * that is not TCP, *off the offset of that header, *rem the payload bytes
- * left by the IPv6 header. On success *nh is TCP and *off, *rem are past the
- * last extension header.
+ * An IPv6 payload length of 0, or one past what the wire left (wleft
+ * bytes from the IPv6 header on, or PKT_WIRE_UNKNOWN). 0 is a jumbogram
+ * when the Jumbo Payload option is there (its length is followed like
+ * any other, up to 2 GB), else a TSO/GSO segment whose length is the
+ * frame's, as for IPv4. A length past the frame's end is taken from the
+ * frame.
+ *
+ * @return the payload length, or PKT_LEN_BAD.
  */
-static TCPA_COLD enum tcpa_pkt_verdict
-walk_ipv6_ext(const uint8_t *frame, uint32_t len, uint32_t *off, uint32_t *rem,
-	      uint8_t nh)
+uint32_t TCPA_COLD
+pkt_ipv6_len_fix(const uint8_t *ip, uint32_t plen, uint32_t wleft, uint32_t avail)
 {
-	uint32_t o = *off;
-	uint32_t r = *rem;
+	if (plen == 0) {
+		plen = ipv6_jumbo_len(ip, avail);
+		if (plen == 0)
+			return (wleft != PKT_WIRE_UNKNOWN ? wleft : avail) - IPV6_HLEN;
+		if (plen > IPV6_JUMBO_MAX)
+			return PKT_LEN_BAD;
+	}
+	if (wleft != PKT_WIRE_UNKNOWN && plen > wleft - IPV6_HLEN)
+		plen = wleft - IPV6_HLEN;
+	return plen;
+}
+
+/* Length of the extension header h, of type nh. */
+static uint32_t
+ipv6_ext_len(const uint8_t *h, uint8_t nh)
+{
+	if (nh == IP6_NH_FRAGMENT)
+		return 8;
+	if (nh == IP6_NH_AH)
+		return ((uint32_t)h[1] + 2) * 4;   /* RFC 4302 */
+	return ((uint32_t)h[1] + 1) * 8;           /* RFC 8200 */
+}
+
+static int
+ipv6_is_ext(uint8_t nh)
+{
+	return nh == IP6_NH_HOPOPTS || nh == IP6_NH_ROUTING || nh == IP6_NH_DSTOPTS ||
+		nh == IP6_NH_FRAGMENT || nh == IP6_NH_AH;
+}
+
+/*
+ * Walk IPv6 extension headers from off (next header nh, the datagram ends
+ * at wend) to the first header that is not one: TCP, a tunnel, or anything
+ * else for the caller to judge (ESP, "no next header", UDP, ICMPv6...).
+ */
+struct pkt_ext TCPA_COLD
+pkt_ipv6_ext(const uint8_t *b, uint32_t cap, uint32_t off, uint32_t wend, uint8_t nh)
+{
+	struct pkt_ext e = { .off = off, .nh = nh, .v = TCPA_PKT_OK };
 	uint32_t elen;
 	unsigned int n;
 
-	for (n = 0; nh != IP_PROTO_TCP; n++) {
-		const uint8_t *h = frame + o;
+	for (n = 0; ipv6_is_ext(e.nh); n++) {
+		const uint8_t *h = b + e.off;
 
-		switch (nh) {
-		case IP6_NH_HOPOPTS:
-			/* RFC 8200 4.1: only right after the IPv6 header. */
-			if (n != 0)
-				return TCPA_PKT_bad_ip;
-			/* fall through */
-		case IP6_NH_ROUTING:
-		case IP6_NH_DSTOPTS:
-		case IP6_NH_FRAGMENT:
-		case IP6_NH_AH:
-			break;
-		default:
-			/* ESP, no next header, UDP, ICMPv6, anything else. */
-			return TCPA_PKT_not_tcp;
+		/* RFC 8200 4.1: Hop-by-hop only right after the IPv6 header. */
+		if ((e.nh == IP6_NH_HOPOPTS && n != 0) || n == IPV6_MAX_EXT ||
+		    wend - e.off < 8) {
+			e.v = TCPA_PKT_bad_ip;
+			return e;
 		}
-		if (n == IPV6_MAX_EXT || r < 8)
-			return TCPA_PKT_bad_ip;
-		if (len - o < 8)
-			return TCPA_PKT_truncated;
-		if (nh == IP6_NH_FRAGMENT) {
-			/* Only an atomic fragment (offset 0, M = 0) is whole. */
-			if ((ld16(h + 2) & IPV6_FRAG_MASK) != 0)
-				return TCPA_PKT_ip_fragment;
-			elen = 8;
-		} else if (nh == IP6_NH_AH) {
-			elen = ((uint32_t)h[1] + 2) * 4;   /* RFC 4302 */
-		} else {
-			elen = ((uint32_t)h[1] + 1) * 8;   /* RFC 8200 */
+		if (cap - e.off < 8) {
+			e.v = TCPA_PKT_truncated;
+			return e;
 		}
-		if (elen > r)
-			return TCPA_PKT_bad_ip;
-		if (elen > len - o)
-			return TCPA_PKT_truncated;
-		nh = h[0];
-		o += elen;
-		r -= elen;
+		/* Only an atomic fragment (offset 0, M = 0) is whole. */
+		if (e.nh == IP6_NH_FRAGMENT && (ld16(h + 2) & IPV6_FRAG_MASK) != 0) {
+			e.v = TCPA_PKT_ip_fragment;
+			return e;
+		}
+		elen = ipv6_ext_len(h, e.nh);
+		if (elen > wend - e.off)
+			e.v = TCPA_PKT_bad_ip;
+		else if (elen > cap - e.off)
+			e.v = TCPA_PKT_truncated;
+		if (e.v != TCPA_PKT_OK)
+			return e;
+		e.nh = h[0];
+		e.off += elen;
 	}
-	*off = o;
-	*rem = r;
-	return TCPA_PKT_OK;
-}
-
-/*
- * IPv6 header at frame + *off. On success *off is the TCP header offset and
- * *l4len the bytes the headers say the TCP segment has.
- */
-static inline enum tcpa_pkt_verdict
-parse_ipv6(const uint8_t *frame, uint32_t len, uint32_t *off, struct tcpa_pkt *p,
-	   uint32_t *l4len)
-{
-	const uint8_t *ip = frame + *off;
-	uint32_t plen;
-	uint8_t nh;
-
-	if (unlikely(len - *off < IPV6_HLEN))
-		return TCPA_PKT_truncated;
-	plen = ld16(ip + 4);
-	/* plen 0: a jumbogram (RFC 2675), whose length we do not follow. */
-	if (unlikely((ip[0] >> 4) != 6 || plen == 0))
-		return TCPA_PKT_bad_ip;
-	nh = ip[6];
-	*off += IPV6_HLEN;
-	if (unlikely(nh != IP_PROTO_TCP)) {
-		enum tcpa_pkt_verdict v = walk_ipv6_ext(frame, len, off, &plen, nh);
-
-		if (v != TCPA_PKT_OK)
-			return v;
-	}
-	memcpy(p->src.b, ip + 8, sizeof(p->src.b));
-	memcpy(p->dst.b, ip + 24, sizeof(p->dst.b));
-	p->family = 6;
-	*l4len = plen;
-	return TCPA_PKT_OK;
+	return e;
 }
 
 /*
@@ -277,8 +234,8 @@ parse_ipv6(const uint8_t *frame, uint32_t len, uint32_t *off, struct tcpa_pkt *p
  * parse_tcp() takes directly) never gets here, and inlining the walk made
  * that path some 10-20% slower (gcc 12 -O3, 66-byte ACK, noisy VM).
  */
-static __attribute__((noinline)) enum tcpa_pkt_verdict
-parse_tcp_opts(const uint8_t *o, uint32_t olen, struct tcpa_pkt *p)
+enum tcpa_pkt_verdict __attribute__((noinline))
+pkt_tcp_opts(const uint8_t *o, uint32_t olen, struct tcpa_pkt *p)
 {
 	const uint8_t *end = o + olen;
 
@@ -344,94 +301,106 @@ parse_tcp_opts(const uint8_t *o, uint32_t olen, struct tcpa_pkt *p)
 	return TCPA_PKT_OK;
 }
 
-/* SYN+FIN, SYN+RST, none of the six classic flags, FIN+PSH+URG without ACK. */
-static inline int
-tcp_flags_bad(uint8_t f)
-{
-	const uint8_t syn_fin = TCPA_TCP_SYN | TCPA_TCP_FIN;
-	const uint8_t syn_rst = TCPA_TCP_SYN | TCPA_TCP_RST;
-	const uint8_t xmas = TCPA_TCP_FIN | TCPA_TCP_PSH | TCPA_TCP_URG;
-
-	return (f & 0x3f) == 0 || (f & syn_fin) == syn_fin || (f & syn_rst) == syn_rst ||
-		(f & (xmas | TCPA_TCP_ACK)) == xmas;
-}
-
 /*
- * TCP header at th, avail captured bytes, l4len bytes of segment according
- * to the IP header.
+ * Up to two VLAN tags (802.1Q or 802.1ad TPIDs). On entry *type is a tag
+ * TPID and c->off points at the tag; on return *type is the Ethertype after
+ * the last tag walked, which is another TPID if there are more.
  */
 static inline enum tcpa_pkt_verdict
-parse_tcp(const uint8_t *th, uint32_t avail, uint32_t l4len, struct tcpa_pkt *p)
+parse_vlan(struct pkt_cur *c, uint16_t *type, struct tcpa_pkt *p)
 {
-	uint32_t thl;
+	uint32_t vlan = 0;
+	uint16_t t = *type;
+	unsigned int n;
 
-	if (unlikely(l4len < TCP_HLEN_MIN))
-		return TCPA_PKT_bad_tcp;
-	if (unlikely(avail < TCP_HLEN_MIN))
-		return TCPA_PKT_truncated;
-	thl = (uint32_t)(th[12] >> 4) * 4;
-	if (unlikely(thl < TCP_HLEN_MIN || thl > l4len))
-		return TCPA_PKT_bad_tcp;
-	if (unlikely(thl > avail))
-		return TCPA_PKT_truncated;
-	p->sport = ld16(th);
-	p->dport = ld16(th + 2);
-	p->seq = ld32(th + 4);
-	p->ack = ld32(th + 8);
-	p->tcp_flags = th[13];
-	p->win = ld16(th + 14);
-	p->payload_len = (uint16_t)(l4len - thl);
-	if (thl == TCP_HLEN_MIN + 12 && ld32(th + TCP_HLEN_MIN) == TCPOPT_NOP_NOP_TS) {
-		p->opts = TCPA_OPT_TS;
-		p->tsval = ld32(th + TCP_HLEN_MIN + 4);
-		p->tsecr = ld32(th + TCP_HLEN_MIN + 8);
-	} else if (thl > TCP_HLEN_MIN) {
-		enum tcpa_pkt_verdict v;
-
-		v = parse_tcp_opts(th + TCP_HLEN_MIN, thl - TCP_HLEN_MIN, p);
-		if (unlikely(v != TCPA_PKT_OK))
-			return v;
+	for (n = 0; n < VLAN_FAST_TAGS && (t == ETH_TYPE_VLAN || t == ETH_TYPE_QINQ); n++) {
+		if (c->cap - c->off < VLAN_HLEN)
+			return TCPA_PKT_bad_l2;
+		vlan = (vlan << 12) | (ld16(c->b + c->off) & VLAN_ID_MASK);
+		t = ld16(c->b + c->off + 2);
+		c->off += VLAN_HLEN;
 	}
-	if (unlikely(tcp_flags_bad(p->tcp_flags)))
-		return TCPA_PKT_bad_flags;
+	p->vlan = vlan;
+	p->encap = 1U << TCPA_PKT_ENCAP_vlan;
+	*type = t;
 	return TCPA_PKT_OK;
 }
 
-enum tcpa_pkt_verdict
-tcpa_pkt_parse(const uint8_t *frame, uint32_t len, struct tcpa_pkt *p)
+/*
+ * Leave the fast path for pkt_walk() at offset off, where lies what
+ * next_at says (BAIL_AT: an Ethertype or an IP protocol, and which). The
+ * cursor goes as scalars so that the fast path keeps it in registers; for
+ * the same reason the tags the fast path walked are counted here, again.
+ */
+static TCPA_COLD enum tcpa_pkt_verdict
+bail(const uint8_t *frame, uint32_t len, uint32_t wend, uint32_t off, uint32_t next_at,
+     struct tcpa_pkt *p)
 {
-	enum tcpa_pkt_verdict v;
-	uint32_t off = ETH_HLEN;
-	uint32_t l4len;
-	uint16_t type;
+	struct pkt_cur c = {
+		.b = frame, .cap = len, .wend = wend, .off = off,
+		.next = (uint16_t)next_at, .at = (uint8_t)(next_at >> 16),
+	};
+	uint16_t t = ld16(frame + 12);
 
-	p->wire_len = len;
-	p->vlan = 0;
-	p->mss = 0;
-	p->opts = 0;
-	p->wscale = 0;
-	p->nsack = 0;
-	p->tsval = 0;
-	p->tsecr = 0;
-	memset(p->sack, 0, sizeof(p->sack));
+	while (c.depth < VLAN_FAST_TAGS && (t == ETH_TYPE_VLAN || t == ETH_TYPE_QINQ)) {
+		t = ld16(frame + ETH_HLEN + c.depth * VLAN_HLEN + 2);
+		c.depth++;
+	}
+	c.past_ip = c.at == PKT_AT_IPPROTO;
+	return pkt_walk(c, p);
+}
+
+#define BAIL_AT(next, at) ((uint32_t)(next) | (uint32_t)(at) << 16)
+
+/*
+ * Ethernet, up to two tags, IP, TCP: the common frame, without a call that
+ * is not needed. wend is the frame's wire length or PKT_WIRE_UNKNOWN.
+ */
+static inline __attribute__((always_inline)) enum tcpa_pkt_verdict
+parse_eth(const uint8_t *frame, uint32_t len, uint32_t wend, struct tcpa_pkt *p)
+{
+	struct pkt_cur c = { .b = frame, .cap = len, .wend = wend, .off = ETH_HLEN };
+	enum tcpa_pkt_verdict v;
+	uint16_t type;
 
 	if (unlikely(len < ETH_HLEN))
 		return TCPA_PKT_bad_l2;
 	type = ld16(frame + 12);
 	if (type == ETH_TYPE_VLAN || type == ETH_TYPE_QINQ) {
-		v = parse_vlan(frame, len, &off, &type, p);
+		v = parse_vlan(&c, &type, p);
 		if (v != TCPA_PKT_OK)
 			return v;
 	}
 
-	if (type == ETH_TYPE_IPV4)
-		v = parse_ipv4(frame, len, &off, p, &l4len);
+	if (likely(type == ETH_TYPE_IPV4))
+		v = parse_ipv4(&c, p);
 	else if (type == ETH_TYPE_IPV6)
-		v = parse_ipv6(frame, len, &off, p, &l4len);
+		v = parse_ipv6(&c, p);
 	else
-		return TCPA_PKT_not_tcp;
+		return bail(frame, len, wend, c.off, BAIL_AT(type, PKT_AT_ETYPE), p);
 	if (unlikely(v != TCPA_PKT_OK))
 		return v;
+	if (unlikely(c.next != IP_PROTO_TCP))
+		return bail(frame, len, c.wend, c.off, BAIL_AT(c.next, PKT_AT_IPPROTO), p);
+	return parse_tcp(frame + c.off, len - c.off, c.wend - c.off, p);
+}
 
-	return parse_tcp(frame + off, len - off, l4len, p);
+enum tcpa_pkt_verdict
+tcpa_pkt_parse(const uint8_t *frame, uint32_t len, struct tcpa_pkt *p)
+{
+	pkt_reset(p, len);
+	return parse_eth(frame, len, PKT_WIRE_UNKNOWN, p);
+}
+
+enum tcpa_pkt_verdict
+tcpa_pkt_parse_link(uint32_t linktype, const uint8_t *frame, uint32_t caplen,
+		    uint32_t wirelen, struct tcpa_pkt *p)
+{
+	if (unlikely(wirelen < caplen))
+		wirelen = caplen;
+	if (likely(linktype == TCPA_LINKTYPE_ETHERNET)) {
+		pkt_reset(p, wirelen);
+		return parse_eth(frame, caplen, wirelen, p);
+	}
+	return pkt_link(linktype, frame, caplen, wirelen, p);
 }

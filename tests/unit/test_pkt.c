@@ -49,13 +49,19 @@ static const uint8_t v6_dst[16] = {
 
 #define FB_MAX 2048
 
+#define FB_MAX_FIX 16
+
 struct fb {
 	uint8_t b[FB_MAX];
 	uint32_t len;
-	uint32_t l3;    /* IP header offset */
+	uint32_t l3;    /* (innermost) IP header offset */
 	uint32_t l4;    /* TCP header offset */
 	uint32_t hend;  /* end of the TCP header */
 	int family;
+	/* Length fields fb_finish() sets: offset and kind (4, 6 or 17) of each. */
+	uint32_t fix[FB_MAX_FIX];
+	uint8_t fixk[FB_MAX_FIX];
+	unsigned int nfix;
 };
 
 static void
@@ -124,8 +130,20 @@ put_tag(struct fb *f, uint16_t tci, uint16_t type)
 }
 
 static void
+fb_fix(struct fb *f, uint8_t kind)
+{
+	if (f->nfix == FB_MAX_FIX) {
+		fprintf(stderr, "frame builder: too many length fields\n");
+		exit(2);
+	}
+	f->fix[f->nfix] = f->len;
+	f->fixk[f->nfix++] = kind;
+}
+
+static void
 put_ipv4(struct fb *f, uint8_t proto, const uint8_t *opts, uint32_t olen)
 {
+	fb_fix(f, 4);
 	f->l3 = f->len;
 	f->family = 4;
 	put8(f, 0x40 | (uint8_t)(5 + olen / 4));
@@ -144,6 +162,7 @@ put_ipv4(struct fb *f, uint8_t proto, const uint8_t *opts, uint32_t olen)
 static void
 put_ipv6(struct fb *f, uint8_t nh)
 {
+	fb_fix(f, 6);
 	f->l3 = f->len;
 	f->family = 6;
 	put32(f, 0x60012345);   /* version, class, flow label */
@@ -216,14 +235,22 @@ put_payload(struct fb *f, uint32_t n)
 		put8(f, (uint8_t)(i * 7));
 }
 
-/* Set the IP length fields from what has been built so far. */
+/* Set the IP (and UDP) length fields from what has been built so far. */
 static void
 fb_finish(struct fb *f)
 {
-	if (f->family == 4)
-		set16(f, f->l3 + 2, (uint16_t)(f->len - f->l3));
-	else
-		set16(f, f->l3 + 4, (uint16_t)(f->len - f->l3 - 40));
+	unsigned int i;
+
+	for (i = 0; i < f->nfix; i++) {
+		uint32_t o = f->fix[i];
+
+		if (f->fixk[i] == 4)
+			set16(f, o + 2, (uint16_t)(f->len - o));
+		else if (f->fixk[i] == 6)
+			set16(f, o + 4, (uint16_t)(f->len - o - 40));
+		else
+			set16(f, o + 4, (uint16_t)(f->len - o));
+	}
 }
 
 static void
@@ -573,7 +600,7 @@ test_vlan(void)
 	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
 	CHECK_EQ(p.vlan, 0);
 
-	/* Three tags. */
+	/* Three tags: the innermost two are kept (test_vlan_stack has more). */
 	fb_init(&f);
 	put_eth(&f, 0x88a8);
 	put_tag(&f, 1, 0x8100);
@@ -582,7 +609,9 @@ test_vlan(void)
 	put_ipv4(&f, 6, NULL, 0);
 	put_tcp(&f, TCPA_TCP_ACK, NULL, 0);
 	fb_finish(&f);
-	CHECK_V(verdict_of(&f), TCPA_PKT_bad_l2);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.vlan, (2U << 12) | 3U);
+	CHECK_EQ(p.encap, 1U << TCPA_PKT_ENCAP_vlan);
 
 	/* VLAN-tagged ARP. */
 	fb_init(&f);
@@ -697,20 +726,20 @@ test_bad_ip(void)
 	f.b[f.l3] = 0x45;
 	set16(&f, f.l3 + 2, 19);
 	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
-	set16(&f, f.l3 + 2, 0);
+	set16(&f, f.l3 + 2, 1);
 	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
+	/* (0 is TSO: test_tso.) */
 	/* IHL 6 and total length 23. */
 	fb_finish(&f);
 	f.b[f.l3] = 0x46;
 	set16(&f, f.l3 + 2, 23);
 	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
 
-	/* IPv6: version, jumbogram. */
+	/* IPv6: version (payload length 0 is TSO: test_tso). */
 	build_v6(&f, TCPA_TCP_ACK, NULL, 0, 10);
 	f.b[f.l3] = 0x40;
 	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
-	f.b[f.l3] = 0x60;
-	set16(&f, f.l3 + 4, 0);
+	f.b[f.l3] = 0x70;
 	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
 
 	/* Nine extension headers. */
@@ -1359,6 +1388,1417 @@ test_random_mutations(void)
 	CHECK(counts[TCPA_PKT_bad_tcp] != 0);
 }
 
+/* ---- link layers and tunnels: builders ---- */
+
+static const uint8_t o4_src[4] = { 172, 16, 0, 1 };
+static const uint8_t o4_dst[4] = { 172, 16, 0, 2 };
+
+/* An outer IPv4 header (different addresses from the inner ones). */
+static void
+put_outer4(struct fb *f, uint8_t proto)
+{
+	uint32_t at = f->len;
+
+	put_ipv4(f, proto, NULL, 0);
+	memcpy(f->b + at + 12, o4_src, 4);
+	memcpy(f->b + at + 16, o4_dst, 4);
+}
+
+static void
+put_outer6(struct fb *f, uint8_t nh)
+{
+	uint32_t at = f->len;
+
+	put_ipv6(f, nh);
+	f->b[at + 8 + 15] = 0x77;
+	f->b[at + 24 + 15] = 0x78;
+}
+
+/* The inner segment: IPv4 or IPv6, TCP with timestamps, payload. */
+static void
+put_inner(struct fb *f, int family, uint32_t payload)
+{
+	if (family == 4)
+		put_ipv4(f, 6, NULL, 0);
+	else
+		put_ipv6(f, 6);
+	put_tcp(f, TCPA_TCP_ACK | TCPA_TCP_PSH, ts_opts, sizeof(ts_opts));
+	put_payload(f, payload);
+}
+
+static void
+put_udp(struct fb *f, uint16_t dport)
+{
+	fb_fix(f, 17);
+	put16(f, 51000);
+	put16(f, dport);
+	put16(f, 0);            /* length: fb_finish() */
+	put16(f, 0);
+}
+
+static void
+put_vxlan(struct fb *f, uint32_t vni)
+{
+	put32(f, 0x08000000);
+	put32(f, vni << 8);
+}
+
+static void
+put_geneve(struct fb *f, uint32_t vni, uint16_t proto, uint8_t optlen4)
+{
+	uint32_t i;
+
+	put8(f, optlen4);
+	put8(f, 0);
+	put16(f, proto);
+	put32(f, vni << 8);
+	for (i = 0; i < optlen4 * 4U; i++)
+		put8(f, (uint8_t)(0xc0 + i));
+}
+
+#define GRE_C 0x8000
+#define GRE_K 0x2000
+#define GRE_S 0x1000
+
+static void
+put_gre(struct fb *f, uint16_t flags, uint16_t proto, uint32_t key)
+{
+	put16(f, flags);
+	put16(f, proto);
+	if (flags & GRE_C)
+		put32(f, 0xabcd0000);
+	if (flags & GRE_K)
+		put32(f, key);
+	if (flags & GRE_S)
+		put32(f, 77);
+}
+
+static void
+put_erspan2(struct fb *f, uint16_t session)
+{
+	put16(f, 0x1000 | 123);                 /* version 1, VLAN 123 */
+	put16(f, 0xe000 | 0x0400 | session);    /* COS, T, session */
+	put32(f, 0x00012345);                   /* index */
+}
+
+static void
+put_erspan3(struct fb *f, uint16_t session, uint8_t ft, int o)
+{
+	put16(f, 0x2000 | 123);
+	put16(f, 0x0000 | session);
+	put32(f, 0x11223344);                   /* timestamp */
+	put16(f, 0x5555);                       /* SGT */
+	put16(f, (uint16_t)(ft << 10 | 0x3f << 4 | (o ? 1 : 0)));
+	if (o) {
+		put32(f, 0x01020304);
+		put32(f, 0x05060708);
+	}
+}
+
+static void
+put_mpls(struct fb *f, uint32_t label, int bos)
+{
+	put32(f, label << 12 | (bos ? 0x100U : 0) | 64);
+}
+
+/* Parse a heap copy of cap bytes of a frame wire bytes long, of link type lt. */
+static enum tcpa_pkt_verdict
+parse_link_exact(uint32_t lt, const uint8_t *b, uint32_t cap, uint32_t wire,
+		 struct tcpa_pkt *p)
+{
+	enum tcpa_pkt_verdict v;
+	uint8_t *c = malloc(cap != 0 ? cap : 1);
+
+	if (c == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(c, b, cap);
+	v = tcpa_pkt_parse_link(lt, c, cap, wire, p);
+	free(c);
+	return v;
+}
+
+static enum tcpa_pkt_verdict
+parse_link_fb(uint32_t lt, const struct fb *f, struct tcpa_pkt *p)
+{
+	pkt_poison(p);
+	return parse_link_exact(lt, f->b, f->len, f->len, p);
+}
+
+/* The inner segment put_inner() built, as parsed. */
+static void
+check_inner(const struct tcpa_pkt *p, int family, uint32_t payload)
+{
+	if (family == 4)
+		check_v4_addrs(p);
+	else
+		check_v6_addrs(p);
+	check_tcp_base(p);
+	check_caller_fields(p);
+	CHECK_EQ(p->tcp_flags, TCPA_TCP_ACK | TCPA_TCP_PSH);
+	CHECK_EQ(p->opts, TCPA_OPT_TS);
+	CHECK_EQ(p->tsval, 0x1001U);
+	CHECK_EQ(p->payload_len, payload);
+}
+
+static void
+check_tunnel(const struct tcpa_pkt *p, unsigned int kind, uint32_t id, unsigned int encap)
+{
+	CHECK_EQ(p->tunnel_kind, kind);
+	CHECK_EQ(p->tunnel_id, id);
+	CHECK_EQ(p->encap, encap);
+}
+
+#define E(x) (1U << TCPA_PKT_ENCAP_##x)
+
+/*
+ * Cut a frame of link type lt at every length, its wire length staying the
+ * whole frame's (a snap length): before l2end (the first IP header) it is
+ * bad_l2, before the end of the TCP header truncated, from there on it
+ * parses with the payload length the IP header gives, and the same tunnel.
+ */
+static void
+truncate_all_link(uint32_t lt, const struct fb *f, uint32_t l2end, uint32_t payload)
+{
+	struct tcpa_pkt full, p;
+	uint32_t len;
+
+	CHECK_V(parse_link_fb(lt, f, &full), TCPA_PKT_OK);
+	for (len = 0; len <= f->len; len++) {
+		enum tcpa_pkt_verdict v;
+
+		pkt_poison(&p);
+		v = parse_link_exact(lt, f->b, len, f->len, &p);
+		CHECK_EQ(p.wire_len, f->len);
+		check_caller_fields(&p);
+		if (len < l2end) {
+			CHECK_V(v, TCPA_PKT_bad_l2);
+		} else if (len < f->hend) {
+			CHECK_V(v, TCPA_PKT_truncated);
+		} else {
+			CHECK_V(v, TCPA_PKT_OK);
+			CHECK_EQ(p.payload_len, payload);
+			CHECK_EQ(p.tunnel_id, full.tunnel_id);
+			CHECK_EQ(p.encap, full.encap);
+			CHECK_EQ(p.vlan, full.vlan);
+		}
+		if (cur_fail != 0) {
+			fprintf(stderr, "  at len %u of %u (link type %u)\n", len, f->len, lt);
+			return;
+		}
+	}
+}
+
+/* Same through tcpa_pkt_parse() (Ethernet, wire length unknown). */
+static void
+truncate_all_eth(const struct fb *f, uint32_t l2end, uint32_t payload)
+{
+	struct tcpa_pkt p;
+	uint32_t len;
+
+	for (len = 0; len <= f->len; len++) {
+		enum tcpa_pkt_verdict v;
+
+		pkt_poison(&p);
+		v = parse_exact(f->b, len, &p);
+		if (len < l2end)
+			CHECK_V(v, TCPA_PKT_bad_l2);
+		else if (len < f->hend)
+			CHECK_V(v, TCPA_PKT_truncated);
+		else
+			CHECK_V(v, TCPA_PKT_OK);
+		if (v == TCPA_PKT_OK)
+			CHECK_EQ(p.payload_len, payload);
+		if (cur_fail != 0) {
+			fprintf(stderr, "  at len %u of %u\n", len, f->len);
+			return;
+		}
+	}
+}
+
+/* ---- link types ---- */
+
+static void
+put_sll(struct fb *f, uint16_t hatype, uint16_t proto)
+{
+	static const uint8_t addr[8] = { 0x02, 0, 0, 0, 0, 0x01, 0, 0 };
+
+	put16(f, 0);            /* to us */
+	put16(f, hatype);
+	put16(f, 6);
+	putn(f, addr, 8);
+	put16(f, proto);
+}
+
+static void
+put_sll2(struct fb *f, uint16_t hatype, uint16_t proto)
+{
+	static const uint8_t addr[8] = { 0x02, 0, 0, 0, 0, 0x01, 0, 0 };
+
+	put16(f, proto);
+	put16(f, 0);
+	put32(f, 3);            /* ifindex */
+	put16(f, hatype);
+	put8(f, 4);             /* outgoing */
+	put8(f, 6);
+	putn(f, addr, 8);
+}
+
+static void
+put_le16(struct fb *f, uint16_t v)
+{
+	put8(f, v & 0xff);
+	put8(f, v >> 8);
+}
+
+static void
+put_nflog_tlv(struct fb *f, int le, uint16_t type, const uint8_t *v, uint16_t n)
+{
+	uint16_t tlen = (uint16_t)(4 + n);
+
+	if (le) {
+		put_le16(f, tlen);
+		put_le16(f, type);
+	} else {
+		put16(f, tlen);
+		put16(f, type);
+	}
+	putn(f, v, n);
+	while (f->len % 4 != 0)
+		put8(f, 0);
+}
+
+/*
+ * An NFLOG record: header, packet header TLV, a prefix TLV of odd length
+ * (padded), then the payload TLV whose value is the IP packet: its length
+ * is set by nflog_finish().
+ */
+static uint32_t
+put_nflog(struct fb *f, int le, uint8_t family)
+{
+	static const uint8_t hdr[4] = { 0x08, 0x00, 1, 0 };
+	static const uint8_t prefix[5] = { 't', 'c', 'p', 'a', 0 };
+	uint32_t at;
+
+	put8(f, family);
+	put8(f, 0);
+	put16(f, 5);            /* resource id (group) */
+	put_nflog_tlv(f, le, 1, hdr, sizeof(hdr));
+	put_nflog_tlv(f, le, 10, prefix, sizeof(prefix));
+	at = f->len;
+	put_nflog_tlv(f, le, 9, NULL, 0);
+	return at;
+}
+
+/* The payload TLV's length: to the end of what is built. */
+static void
+nflog_set_len(struct fb *f, int le, uint32_t at)
+{
+	uint16_t tlen = (uint16_t)(f->len - at);
+
+	f->b[at] = le ? tlen & 0xff : tlen >> 8;
+	f->b[at + 1] = le ? tlen >> 8 : tlen & 0xff;
+}
+
+static void
+nflog_finish(struct fb *f, int le, uint32_t at)
+{
+	fb_finish(f);
+	nflog_set_len(f, le, at);
+}
+
+/* One link type: header bytes hdr, then IPv4 or IPv6 TCP. */
+static void
+build_link(struct fb *f, const uint8_t *hdr, uint32_t hlen, int family, uint32_t payload)
+{
+	fb_init(f);
+	putn(f, hdr, hlen);
+	put_inner(f, family, payload);
+	fb_finish(f);
+}
+
+static void
+link_case(uint32_t lt, const uint8_t *hdr, uint32_t hlen, int family)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	build_link(&f, hdr, hlen, family, 21);
+	CHECK_V(parse_link_fb(lt, &f, &p), TCPA_PKT_OK);
+	check_inner(&p, family, 21);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, 0);
+	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.wire_len, f.len);
+	truncate_all_link(lt, &f, hlen, 21);
+	if (cur_fail != 0)
+		fprintf(stderr, "  link type %u, IPv%d\n", lt, family);
+}
+
+static void
+test_link_types(void)
+{
+	static const uint8_t null4_le[4] = { 2, 0, 0, 0 };
+	static const uint8_t null6_le[4] = { 30, 0, 0, 0 };     /* Darwin */
+	static const uint8_t null6_be[4] = { 0, 0, 0, 28 };     /* FreeBSD, swapped */
+	static const uint8_t loop4[4] = { 0, 0, 0, 2 };
+	static const uint8_t loop6[4] = { 0, 0, 0, 24 };        /* OpenBSD */
+	static const uint8_t ppp4[2] = { 0x00, 0x21 };
+	static const uint8_t ppp6_hdlc[4] = { 0xff, 0x03, 0x00, 0x57 };
+	static const uint8_t ppp4_pfc[1] = { 0x21 };
+	static const uint8_t ppp4_hdlc_pfc[3] = { 0xff, 0x03, 0x21 };
+	static const uint8_t chdlc4[4] = { 0x0f, 0x00, 0x08, 0x00 };
+	static const uint8_t chdlc6[4] = { 0x8f, 0x00, 0x86, 0xdd };
+	static const uint32_t af6[] = { 10, 23, 24, 28, 30 };
+	struct fb f;
+	size_t i;
+	int fam;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		link_case(TCPA_LINKTYPE_RAW, NULL, 0, fam);
+		link_case(TCPA_LINKTYPE_DLT_RAW1, NULL, 0, fam);
+		link_case(TCPA_LINKTYPE_DLT_RAW2, NULL, 0, fam);
+		link_case(fam == 4 ? TCPA_LINKTYPE_IPV4 : TCPA_LINKTYPE_IPV6, NULL, 0, fam);
+	}
+	link_case(TCPA_LINKTYPE_NULL, null4_le, 4, 4);
+	link_case(TCPA_LINKTYPE_NULL, null6_le, 4, 6);
+	link_case(TCPA_LINKTYPE_NULL, null6_be, 4, 6);
+	link_case(TCPA_LINKTYPE_LOOP, loop4, 4, 4);
+	link_case(TCPA_LINKTYPE_LOOP, loop6, 4, 6);
+	for (i = 0; i < TCPA_ARRAY_SIZE(af6); i++) {
+		const uint8_t h[4] = { (uint8_t)af6[i], 0, 0, 0 };
+
+		link_case(TCPA_LINKTYPE_NULL, h, 4, 6);
+	}
+	link_case(TCPA_LINKTYPE_PPP, ppp4, 2, 4);
+	link_case(TCPA_LINKTYPE_PPP, ppp6_hdlc, 4, 6);
+	link_case(TCPA_LINKTYPE_PPP, ppp4_pfc, 1, 4);
+	link_case(TCPA_LINKTYPE_PPP, ppp4_hdlc_pfc, 3, 4);
+	link_case(TCPA_LINKTYPE_PPP_HDLC, ppp6_hdlc, 4, 6);
+	link_case(TCPA_LINKTYPE_PPP_HDLC, ppp4_hdlc_pfc, 3, 4);
+	link_case(TCPA_LINKTYPE_PPP_HDLC, chdlc4, 4, 4);
+	link_case(TCPA_LINKTYPE_PPP_HDLC, chdlc6, 4, 6);
+	link_case(TCPA_LINKTYPE_C_HDLC, chdlc4, 4, 4);
+
+	/* Linux cooked, v1 and v2. */
+	for (fam = 4; fam <= 6; fam += 2) {
+		uint16_t et = fam == 4 ? 0x0800 : 0x86dd;
+
+		fb_init(&f);
+		put_sll(&f, 1, et);
+		link_case(TCPA_LINKTYPE_LINUX_SLL, f.b, f.len, fam);
+		fb_init(&f);
+		put_sll2(&f, 1, et);
+		link_case(TCPA_LINKTYPE_LINUX_SLL2, f.b, f.len, fam);
+		/* A GRE device's cooked header carries the GRE protocol type. */
+		fb_init(&f);
+		put_sll(&f, 778, et);
+		link_case(TCPA_LINKTYPE_LINUX_SLL, f.b, f.len, fam);
+	}
+	/* Ethernet through tcpa_pkt_parse_link(). */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	link_case(TCPA_LINKTYPE_ETHERNET, f.b, f.len, 4);
+}
+
+/* A VLAN tag after the cooked header (libpcap puts it back there). */
+static void
+test_link_sll_vlan(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	fb_init(&f);
+	put_sll2(&f, 1, 0x8100);
+	put_tag(&f, 42, 0x86dd);
+	put_inner(&f, 6, 3);
+	fb_finish(&f);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL2, &f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 3);
+	CHECK_EQ(p.vlan, 42);
+	CHECK_EQ(p.encap, E(vlan));
+	truncate_all_link(TCPA_LINKTYPE_LINUX_SLL2, &f, 24, 3);
+
+	fb_init(&f);
+	put_sll(&f, 1, 0x8100);
+	put_tag(&f, 43, 0x0800);
+	put_inner(&f, 4, 3);
+	fb_finish(&f);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL, &f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.vlan, 43);
+}
+
+static void
+test_link_nflog(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+	uint32_t at;
+	int le, fam;
+
+	for (le = 0; le <= 1; le++) {
+		for (fam = 4; fam <= 6; fam += 2) {
+			fb_init(&f);
+			at = put_nflog(&f, le, fam == 4 ? 2 : 10);
+			put_inner(&f, fam, 30);
+			nflog_finish(&f, le, at);
+			CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_OK);
+			check_inner(&p, fam, 30);
+			CHECK_EQ(p.wire_len, f.len);
+			truncate_all_link(TCPA_LINKTYPE_NFLOG, &f, at + 4, 30);
+			/* A copy range cut the payload TLV: IP lengths still hold. */
+			f.len = f.hend + 5;
+			nflog_set_len(&f, le, at);
+			CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_OK);
+			CHECK_EQ(p.payload_len, 30);
+		}
+	}
+
+	/* The payload TLV ends before the IP datagram does: cut there. */
+	fb_init(&f);
+	at = put_nflog(&f, 1, 2);
+	put_inner(&f, 4, 30);
+	nflog_finish(&f, 1, at);
+	f.b[at] = (uint8_t)(4 + 20 + 10);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_truncated);
+
+	/* Version 1, a TLV shorter than its header, one past the record. */
+	fb_init(&f);
+	at = put_nflog(&f, 1, 2);
+	put_inner(&f, 4, 0);
+	nflog_finish(&f, 1, at);
+	f.b[1] = 1;
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_bad_l2);
+	f.b[1] = 0;
+	f.b[4] = 3;
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_bad_l2);
+	f.b[4] = 8;
+	f.b[12] = 0xf0;         /* prefix TLV length 0xf0 */
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_bad_l2);
+
+	/* A record with no packet in it. */
+	fb_init(&f);
+	put_nflog(&f, 1, 2);
+	f.len -= 4;
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NFLOG, &f, &p), TCPA_PKT_not_tcp);
+}
+
+static void
+test_link_malformed(void)
+{
+	static const uint8_t null_ipx[4] = { 23 + 100, 0, 0, 0 };
+	static const uint8_t ppp_lcp[2] = { 0xc0, 0x21 };
+	static const uint8_t ppp_bad_ctrl[4] = { 0xff, 0x05, 0x00, 0x21 };
+	static const uint8_t hdlc_bad_addr[4] = { 0x42, 0x03, 0x00, 0x21 };
+	static const uint8_t chdlc_arp[4] = { 0x0f, 0x00, 0x08, 0x06 };
+	struct tcpa_pkt p;
+	struct fb f;
+
+	build_link(&f, null_ipx, 4, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_NULL, &f, &p), TCPA_PKT_not_tcp);
+	build_link(&f, ppp_lcp, 2, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_PPP, &f, &p), TCPA_PKT_not_tcp);
+	build_link(&f, ppp_bad_ctrl, 4, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_PPP_HDLC, &f, &p), TCPA_PKT_bad_l2);
+	build_link(&f, hdlc_bad_addr, 4, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_PPP_HDLC, &f, &p), TCPA_PKT_bad_l2);
+	build_link(&f, chdlc_arp, 4, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_C_HDLC, &f, &p), TCPA_PKT_not_tcp);
+
+	/* Raw IP with a version that is neither; the wrong family for IPV4/IPV6. */
+	build_link(&f, NULL, 0, 4, 0);
+	f.b[0] = 0x55;
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_RAW, &f, &p), TCPA_PKT_bad_ip);
+	build_link(&f, NULL, 0, 6, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_IPV4, &f, &p), TCPA_PKT_bad_ip);
+	build_link(&f, NULL, 0, 4, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_IPV6, &f, &p), TCPA_PKT_bad_ip);
+
+	/* Netlink under a cooked header; an Ethertype that is not IP. */
+	fb_init(&f);
+	put_sll(&f, 824, 0x0000);
+	put_payload(&f, 40);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL, &f, &p), TCPA_PKT_not_tcp);
+	fb_init(&f);
+	put_sll2(&f, 824, 0x0000);
+	put_payload(&f, 40);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL2, &f, &p), TCPA_PKT_not_tcp);
+	fb_init(&f);
+	put_sll2(&f, 1, 0x0806);
+	put_payload(&f, 28);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL2, &f, &p), TCPA_PKT_not_tcp);
+
+	/* A link type the parser does not read, and an empty frame of each. */
+	build_v4(&f, TCPA_TCP_ACK, NULL, 0, 0);
+	CHECK_V(parse_link_fb(105, &f, &p), TCPA_PKT_not_tcp);
+	CHECK_EQ(p.wire_len, f.len);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_RAW, f.b, 0, 0, &p), TCPA_PKT_truncated);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_PPP, f.b, 0, 0, &p), TCPA_PKT_bad_l2);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_NFLOG, f.b, 0, 0, &p), TCPA_PKT_bad_l2);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_NULL, f.b, 3, 3, &p), TCPA_PKT_bad_l2);
+
+	/* A wire length below the captured length is taken as the captured one. */
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, f.len, 10, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.wire_len, f.len);
+}
+
+static void
+test_linktype_names(void)
+{
+	static const uint32_t ok[] = {
+		0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 239, 276,
+	};
+	static const uint32_t not_ok[] = { 6, 105, 127, 189, 253, 258 };
+	size_t i;
+
+	for (i = 0; i < TCPA_ARRAY_SIZE(ok); i++) {
+		CHECK(tcpa_pkt_linktype_supported(ok[i]));
+		CHECK(tcpa_pkt_linktype_name(ok[i]) != NULL);
+		CHECK(tcpa_pkt_linktype_advice(ok[i]) == NULL);
+	}
+	for (i = 0; i < TCPA_ARRAY_SIZE(not_ok); i++) {
+		CHECK(!tcpa_pkt_linktype_supported(not_ok[i]));
+		CHECK(tcpa_pkt_linktype_name(not_ok[i]) != NULL);
+		CHECK(tcpa_pkt_linktype_advice(not_ok[i]) != NULL);
+	}
+	CHECK(strcmp(tcpa_pkt_linktype_name(276), "LINUX_SLL2") == 0);
+	CHECK(strcmp(tcpa_pkt_linktype_name(127), "IEEE802_11_RADIOTAP") == 0);
+	CHECK(strstr(tcpa_pkt_linktype_advice(127), "monitor mode") != NULL);
+	CHECK(!tcpa_pkt_linktype_supported(0xdead));
+	CHECK(tcpa_pkt_linktype_name(0xdead) == NULL);
+	CHECK(tcpa_pkt_linktype_advice(0xdead) != NULL);
+}
+
+/* ---- VLAN stacks, MPLS ---- */
+
+static void
+build_tags(struct fb *f, unsigned int n, uint16_t first_tpid, int family)
+{
+	unsigned int i;
+
+	fb_init(f);
+	put_eth(f, first_tpid);
+	for (i = 0; i < n; i++)
+		put_tag(f, (uint16_t)(0x1000 * (i % 8) + 100 + i),
+			i + 1 < n ? 0x8100 : (family == 4 ? 0x0800 : 0x86dd));
+	put_inner(f, family, 11);
+	fb_finish(f);
+}
+
+static void
+test_vlan_stack(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+	unsigned int n;
+
+	for (n = 3; n <= TCPA_PKT_MAX_DEPTH; n++) {
+		build_tags(&f, n, 0x88a8, 4);
+		CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+		check_inner(&p, 4, 11);
+		CHECK_EQ(p.vlan, (uint32_t)(100 + n - 2) << 12 | (100 + n - 1));
+		CHECK_EQ(p.encap, E(vlan));
+		CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p), TCPA_PKT_OK);
+		CHECK_EQ(p.vlan, (uint32_t)(100 + n - 2) << 12 | (100 + n - 1));
+	}
+	/* One tag more than the depth: bad_l2, by either entry point. */
+	build_tags(&f, TCPA_PKT_MAX_DEPTH + 1, 0x8100, 6);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_bad_l2);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p), TCPA_PKT_bad_l2);
+
+	/* 0x9100 outer tag: not on the fast path, same result. */
+	build_tags(&f, 1, 0x9100, 6);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 11);
+	CHECK_EQ(p.vlan, 100);
+	build_tags(&f, 3, 0x9100, 6);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.vlan, 101U << 12 | 102U);
+
+	build_tags(&f, 3, 0x88a8, 4);
+	truncate_all_eth(&f, 14 + 12, 11);
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14 + 12, 11);
+	build_tags(&f, 5, 0x9100, 6);
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14 + 20, 11);
+}
+
+static void
+test_mpls(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	/* One label, IPv4. */
+	fb_init(&f);
+	put_eth(&f, 0x8847);
+	put_mpls(&f, 100, 1);
+	put_inner(&f, 4, 9);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 9);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls));
+	/* (The first nibble after the stack says what follows: L2 too.) */
+	truncate_all_eth(&f, 18 + 1, 9);
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 18 + 1, 9);
+
+	/* VLAN, three labels (multicast), IPv6. */
+	fb_init(&f);
+	put_eth(&f, 0x8100);
+	put_tag(&f, 7, 0x8848);
+	put_mpls(&f, 16, 0);
+	put_mpls(&f, 17, 0);
+	put_mpls(&f, 18, 1);
+	put_inner(&f, 6, 40);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 40);
+	CHECK_EQ(p.vlan, 7);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls) | E(vlan));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 18 + 12 + 1, 40);
+
+	/* Ethernet pseudowire with control word, a VLAN inside. */
+	fb_init(&f);
+	put_eth(&f, 0x8847);
+	put_mpls(&f, 1000, 0);
+	put_mpls(&f, 2000, 1);
+	put32(&f, 0x00000001);          /* control word */
+	put_eth(&f, 0x8100);
+	put_tag(&f, 300, 0x0800);
+	put_inner(&f, 4, 2);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 2);
+	CHECK_EQ(p.vlan, 300);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls) | E(vlan));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14 + 8 + 4 + 18, 2);
+
+	/* PPP carrying MPLS. */
+	fb_init(&f);
+	put16(&f, 0x0281);
+	put_mpls(&f, 5, 1);
+	put_inner(&f, 6, 1);
+	fb_finish(&f);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_PPP, &f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 1);
+
+	/* After the bottom label, a nibble that is neither IP nor a control word. */
+	fb_init(&f);
+	put_eth(&f, 0x8847);
+	put_mpls(&f, 100, 1);
+	put32(&f, 0x10000000);
+	put_payload(&f, 40);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	/* A stack deeper than the bound. */
+	{
+		unsigned int i;
+
+		fb_init(&f);
+		put_eth(&f, 0x8847);
+		for (i = 0; i <= TCPA_PKT_MAX_DEPTH; i++)
+			put_mpls(&f, i, i == TCPA_PKT_MAX_DEPTH);
+		put_inner(&f, 4, 0);
+		fb_finish(&f);
+		CHECK_V(verdict_of(&f), TCPA_PKT_bad_l2);
+	}
+}
+
+/* ---- IP in IP, GRE, ERSPAN ---- */
+
+static void
+test_ipip(void)
+{
+	static const uint8_t outer[4] = { 4, 41, 4, 41 };
+	struct tcpa_pkt p;
+	struct fb f;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int ofam = i < 2 ? 4 : 6;
+		int ifam = outer[i] == 4 ? 4 : 6;
+
+		fb_init(&f);
+		put_eth(&f, ofam == 4 ? 0x0800 : 0x86dd);
+		if (ofam == 4)
+			put_outer4(&f, outer[i]);
+		else
+			put_outer6(&f, outer[i]);
+		put_inner(&f, ifam, 17);
+		fb_finish(&f);
+		CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+		check_inner(&p, ifam, 17);
+		check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(ipip));
+		truncate_all_eth(&f, 14, 17);
+		truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 17);
+		/* The same as raw IP. */
+		CHECK_V(parse_link_exact(TCPA_LINKTYPE_RAW, f.b + 14, f.len - 14, f.len - 14, &p),
+			TCPA_PKT_OK);
+		check_inner(&p, ifam, 17);
+	}
+
+	/* An extension header before the inner IPv4. */
+	fb_init(&f);
+	put_eth(&f, 0x86dd);
+	put_outer6(&f, 60);
+	put_ext(&f, 4, 0);
+	put_inner(&f, 4, 5);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 5);
+
+	/* The outer datagram ends inside the inner TCP header: a mirror cut it. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 4);
+	put_inner(&f, 4, 100);
+	fb_finish(&f);
+	set16(&f, 14 + 2, 20 + 20 + 10);
+	CHECK_V(verdict_of(&f), TCPA_PKT_truncated);
+	/* ... or inside the payload: the inner length is believed. */
+	set16(&f, 14 + 2, 20 + 20 + 32 + 10);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 100);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 100);
+
+	/* Not TCP inside. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 4);
+	put_ipv4(&f, 17, NULL, 0);
+	put_payload(&f, 20);
+	fb_finish(&f);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	/* An outer fragment. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 41);
+	put_inner(&f, 6, 0);
+	fb_finish(&f);
+	set16(&f, 14 + 6, 0x2000);
+	CHECK_V(verdict_of(&f), TCPA_PKT_ip_fragment);
+}
+
+static void
+gre_case(uint16_t flags, uint16_t proto, int inner_eth, int ofam, int ifam)
+{
+	unsigned int encap = E(gre) | (inner_eth == 2 ? E(vlan) : 0);
+	struct tcpa_pkt p;
+	struct fb f;
+	uint32_t l3;
+
+	fb_init(&f);
+	put_eth(&f, ofam == 4 ? 0x0800 : 0x86dd);
+	if (ofam == 4)
+		put_outer4(&f, 47);
+	else
+		put_outer6(&f, 47);
+	put_gre(&f, flags, proto, 0xfeedf00d);
+	if (inner_eth == 1)
+		put_eth(&f, ifam == 4 ? 0x0800 : 0x86dd);
+	if (inner_eth == 2) {
+		put_eth(&f, 0x8100);
+		put_tag(&f, 55, ifam == 4 ? 0x0800 : 0x86dd);
+	}
+	l3 = f.len;
+	put_inner(&f, ifam, 33);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, ifam, 33);
+	if (flags & GRE_K)
+		check_tunnel(&p, TCPA_PKT_TUNNEL_GRE, 0xfeedf00d, encap);
+	else
+		check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, encap);
+	CHECK_EQ(p.vlan, inner_eth == 2 ? 55 : 0);
+	truncate_all_eth(&f, 14, 33);
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 33);
+	/* The outer datagram too short for the GRE header: bad_ip. */
+	set16(&f, 14 + (ofam == 4 ? 2 : 4), (uint16_t)(ofam == 4 ? 20 + 2 : 2));
+	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
+	if (cur_fail != 0)
+		fprintf(stderr, "  GRE flags %#x proto %#x eth %d IPv%d in IPv%d (inner at %u)\n",
+			flags, proto, inner_eth, ifam, ofam, l3);
+}
+
+static void
+test_gre(void)
+{
+	struct fb f;
+
+	gre_case(0, 0x0800, 0, 4, 4);
+	gre_case(0, 0x86dd, 0, 4, 6);
+	gre_case(GRE_K, 0x0800, 0, 6, 4);
+	gre_case(GRE_C | GRE_K | GRE_S, 0x86dd, 0, 4, 6);
+	gre_case(GRE_C, 0x0800, 0, 4, 4);
+	gre_case(GRE_S, 0x0800, 0, 6, 4);
+	gre_case(0, 0x6558, 1, 4, 4);
+	gre_case(GRE_K | GRE_S, 0x6558, 2, 4, 6);
+
+	/* Version 1 (PPTP), routing present, a protocol that is not decoded. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 47);
+	put_gre(&f, 0x0001, 0x880b, 0);
+	put_payload(&f, 40);
+	fb_finish(&f);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	set16(&f, 34, 0x4000);
+	set16(&f, 36, 0x0800);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	set16(&f, 34, 0x0000);
+	set16(&f, 36, 0x883e);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+}
+
+static void
+test_erspan(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+	int t;
+
+	for (t = 1; t <= 4; t++) {
+		/* Type I, II, III, III with the subheader and an IP frame. */
+		unsigned int encap = E(gre) | (t == 1 || t == 2 ? E(erspan2) : E(erspan3));
+
+		fb_init(&f);
+		put_eth(&f, 0x0800);
+		put_outer4(&f, 47);
+		put_gre(&f, t == 1 ? 0 : GRE_S | GRE_K, t <= 2 ? 0x88be : 0x22eb, 99);
+		if (t == 2)
+			put_erspan2(&f, 0x3ff);
+		if (t == 3)
+			put_erspan3(&f, 0x155, 0, 0);
+		if (t == 4)
+			put_erspan3(&f, 0x2aa, 2, 1);
+		else
+			put_eth(&f, 0x0800);
+		put_inner(&f, 4, 100);
+		fb_finish(&f);
+		CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+		check_inner(&p, 4, 100);
+		if (t == 1)
+			check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, encap);
+		else
+			check_tunnel(&p, TCPA_PKT_TUNNEL_ERSPAN,
+				     t == 2 ? 0x3ff : t == 3 ? 0x155 : 0x2aa, encap);
+		truncate_all_eth(&f, 14, 100);
+		truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 100);
+		if (cur_fail != 0) {
+			fprintf(stderr, "  ERSPAN case %d\n", t);
+			return;
+		}
+	}
+
+	/* Wrong versions; a frame type that is neither Ethernet nor IP. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 47);
+	put_gre(&f, GRE_S, 0x88be, 0);
+	put_erspan2(&f, 1);
+	put_eth(&f, 0x0800);
+	put_inner(&f, 4, 0);
+	fb_finish(&f);
+	CHECK_V(verdict_of(&f), TCPA_PKT_OK);
+	f.b[14 + 20 + 8] = 0x20;
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 47);
+	put_gre(&f, 0, 0x22eb, 0);
+	put_erspan3(&f, 1, 0, 0);
+	put_eth(&f, 0x0800);
+	put_inner(&f, 4, 0);
+	fb_finish(&f);
+	CHECK_V(verdict_of(&f), TCPA_PKT_OK);
+	f.b[14 + 20 + 4] = 0x10;
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	f.b[14 + 20 + 4] = 0x20;
+	set16(&f, 14 + 20 + 4 + 10, 1 << 10);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+}
+
+/* ---- VXLAN, Geneve ---- */
+
+static void
+build_vxlan(struct fb *f, int ofam, uint16_t port, uint32_t vni, int ifam)
+{
+	fb_init(f);
+	put_eth(f, ofam == 4 ? 0x0800 : 0x86dd);
+	if (ofam == 4)
+		put_outer4(f, 17);
+	else
+		put_outer6(f, 17);
+	put_udp(f, port);
+	put_vxlan(f, vni);
+	put_eth(f, ifam == 4 ? 0x0800 : 0x86dd);
+	put_inner(f, ifam, 64);
+	fb_finish(f);
+}
+
+static void
+test_vxlan(void)
+{
+	static const uint16_t extra[2] = { 8472, 4790 };
+	static const uint16_t many[TCPA_PKT_MAX_VXLAN_PORTS + 1] = { 1, 2, 3, 4, 5 };
+	struct tcpa_pkt p;
+	struct fb f;
+
+	build_vxlan(&f, 4, 4789, 0xabcdef, 4);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 64);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 0xabcdef, E(vxlan));
+	truncate_all_eth(&f, 14, 64);
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 64);
+
+	build_vxlan(&f, 6, 4789, 1, 6);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 64);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 1, E(vxlan));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 64);
+
+	/* No I flag; another port; the UDP length cuts the datagram short. */
+	build_vxlan(&f, 4, 4789, 5, 4);
+	f.b[14 + 20 + 8] = 0x00;
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	build_vxlan(&f, 4, 8472, 5, 4);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	build_vxlan(&f, 4, 4789, 5, 4);
+	set16(&f, 14 + 20 + 4, 8 + 8 + 14 + 20 + 10);
+	CHECK_V(verdict_of(&f), TCPA_PKT_truncated);
+	set16(&f, 14 + 20 + 4, 0);
+	CHECK_V(verdict_of(&f), TCPA_PKT_OK);
+	set16(&f, 14 + 20 + 4, 7);
+	CHECK_V(verdict_of(&f), TCPA_PKT_OK);
+
+	/* Extra ports, set once: then 8472 is VXLAN too. */
+	CHECK_EQ(tcpa_pkt_vxlan_ports_set(many, TCPA_PKT_MAX_VXLAN_PORTS + 1), -1);
+	CHECK_EQ(tcpa_pkt_vxlan_ports_set(NULL, 1), -1);
+	CHECK_EQ(tcpa_pkt_vxlan_ports_set(extra, 2), 0);
+	build_vxlan(&f, 4, 8472, 5, 4);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 5, E(vxlan));
+	build_vxlan(&f, 6, 4789, 6, 4);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	CHECK_EQ(tcpa_pkt_vxlan_ports_set(NULL, 0), 0);
+	build_vxlan(&f, 4, 8472, 5, 4);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+
+	/* Plain UDP is still not TCP. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 17, NULL, 0);
+	put_udp(&f, 53);
+	put_payload(&f, 30);
+	fb_finish(&f);
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+}
+
+static void
+test_geneve(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+	uint8_t opt;
+
+	for (opt = 0; opt <= 3; opt += 3) {
+		fb_init(&f);
+		put_eth(&f, 0x0800);
+		put_outer4(&f, 17);
+		put_udp(&f, 6081);
+		put_geneve(&f, 0x123456, 0x6558, opt);
+		put_eth(&f, 0x86dd);
+		put_inner(&f, 6, 8);
+		fb_finish(&f);
+		CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+		check_inner(&p, 6, 8);
+		check_tunnel(&p, TCPA_PKT_TUNNEL_GENEVE, 0x123456, E(geneve));
+		truncate_all_eth(&f, 14, 8);
+		truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 8);
+	}
+	/* IPv4 directly (protocol type 0x0800), over IPv6. */
+	fb_init(&f);
+	put_eth(&f, 0x86dd);
+	put_outer6(&f, 17);
+	put_udp(&f, 6081);
+	put_geneve(&f, 7, 0x0800, 1);
+	put_inner(&f, 4, 8);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 8);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_GENEVE, 7, E(geneve));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 8);
+	/* Version 1; options running past the datagram. */
+	f.b[14 + 40 + 8] = 0x41;
+	CHECK_V(verdict_of(&f), TCPA_PKT_not_tcp);
+	f.b[14 + 40 + 8] = 0x3f;
+	CHECK_V(verdict_of(&f), TCPA_PKT_bad_ip);
+}
+
+/* ---- nesting and the depth bound ---- */
+
+static void
+test_nested(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	/* VLAN inside VXLAN inside IPv6, two tags outside. */
+	fb_init(&f);
+	put_eth(&f, 0x88a8);
+	put_tag(&f, 10, 0x8100);
+	put_tag(&f, 20, 0x86dd);
+	put_outer6(&f, 17);
+	put_udp(&f, 4789);
+	put_vxlan(&f, 4242);
+	put_eth(&f, 0x8100);
+	put_tag(&f, 30, 0x0800);
+	put_inner(&f, 4, 77);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 77);
+	CHECK_EQ(p.vlan, 20U << 12 | 30U);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 4242, E(vlan) | E(vxlan));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 22, 77);
+
+	/* VXLAN inside GRE with a key: the innermost identity is kept. */
+	fb_init(&f);
+	put_eth(&f, 0x0800);
+	put_outer4(&f, 47);
+	put_gre(&f, GRE_K, 0x0800, 7);
+	put_outer4(&f, 17);
+	put_udp(&f, 4789);
+	put_vxlan(&f, 5);
+	put_eth(&f, 0x0800);
+	put_inner(&f, 4, 1);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 4, 1);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 5, E(gre) | E(vxlan));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 1);
+
+	/* MPLS, then GRE over it, then IPv6 in IPv4. */
+	fb_init(&f);
+	put_eth(&f, 0x8847);
+	put_mpls(&f, 3, 1);
+	put_outer4(&f, 47);
+	put_gre(&f, 0, 0x0800, 0);
+	put_outer4(&f, 41);
+	put_inner(&f, 6, 3);
+	fb_finish(&f);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	check_inner(&p, 6, 3);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls) | E(gre) | E(ipip));
+	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 18 + 1, 3);
+}
+
+/*
+ * Exactly TCPA_PKT_MAX_DEPTH headers below the link layer and above the
+ * innermost IP: IPv4 (1), GRE (2), Ethernet (3), n tags; then one more.
+ */
+static void
+test_depth(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+	unsigned int tags, i;
+
+	for (tags = TCPA_PKT_MAX_DEPTH - 3; tags <= TCPA_PKT_MAX_DEPTH - 2; tags++) {
+		fb_init(&f);
+		put_eth(&f, 0x0800);
+		put_outer4(&f, 47);
+		put_gre(&f, 0, 0x6558, 0);
+		put_eth(&f, 0x8100);
+		for (i = 0; i < tags; i++)
+			put_tag(&f, (uint16_t)(i + 1), i + 1 < tags ? 0x8100 : 0x0800);
+		put_inner(&f, 4, 0);
+		fb_finish(&f);
+		CHECK_V(parse_fb(&f, &p), tags + 3 <= TCPA_PKT_MAX_DEPTH ?
+			TCPA_PKT_OK : TCPA_PKT_bad_l2);
+		CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p),
+			tags + 3 <= TCPA_PKT_MAX_DEPTH ? TCPA_PKT_OK : TCPA_PKT_bad_l2);
+	}
+	/* IP in IP, nine deep: eight tunnel IP headers and the innermost. */
+	for (tags = TCPA_PKT_MAX_DEPTH; tags <= TCPA_PKT_MAX_DEPTH + 1; tags++) {
+		fb_init(&f);
+		put_eth(&f, 0x0800);
+		for (i = 0; i < tags; i++)
+			put_outer4(&f, 4);
+		put_inner(&f, 4, 0);
+		fb_finish(&f);
+		CHECK_V(verdict_of(&f), tags <= TCPA_PKT_MAX_DEPTH ? TCPA_PKT_OK : TCPA_PKT_bad_l2);
+	}
+}
+
+/* ---- TSO lengths ---- */
+
+static void
+test_tso(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	/* IPv4 total length 0: the wire length, even past a snap length. */
+	build_v4(&f, TCPA_TCP_ACK, ts_opts, sizeof(ts_opts), 200);
+	set16(&f, f.l3 + 2, 0);
+	pkt_poison(&p);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 100, 70000, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 70000 - 14 - 20 - 32);
+	CHECK_EQ(p.wire_len, 70000);
+	/* ... and through tcpa_pkt_parse(), which knows only the captured one. */
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 200);
+	CHECK_V(parse_exact(f.b, 100, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 100 - 14 - 20 - 32);
+	/* A total length larger than the frame: the frame's. */
+	set16(&f, f.l3 + 2, 60000);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, f.len, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 200);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 100, 1000, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 1000 - 14 - 20 - 32);
+	/* ... but a snap length alone changes nothing: the header's length. */
+	fb_finish(&f);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 100, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 200);
+	/* Ethernet padding is not payload. */
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 100, f.len + 20, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 200);
+	/* A wire too short for the IP header it says it had. */
+	set16(&f, f.l3 + 2, 0);
+	f.b[f.l3] = 0x46;
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 14 + 20, 14 + 22, &p),
+		TCPA_PKT_bad_ip);
+	CHECK_V(parse_exact(f.b, 14 + 22, &p), TCPA_PKT_truncated);
+
+	/* IPv6 payload length 0 without a jumbo option. */
+	build_v6(&f, TCPA_TCP_ACK, NULL, 0, 300);
+	set16(&f, f.l3 + 4, 0);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, 120, 100000, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 100000 - 14 - 40 - 20);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 300);
+	set16(&f, f.l3 + 4, 5000);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_IPV6, f.b + 14, 100, 1000, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 1000 - 40 - 20);
+
+	/* A jumbogram: Hop-by-hop with the Jumbo Payload option. */
+	fb_init(&f);
+	put_eth(&f, 0x86dd);
+	put_ipv6(&f, 0);
+	put8(&f, 6);
+	put8(&f, 0);
+	put8(&f, 0xc2);
+	put8(&f, 4);
+	put32(&f, 8 + 20 + 90000);
+	put_tcp(&f, TCPA_TCP_ACK, NULL, 0);
+	put_payload(&f, 10);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 90000);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_ETHERNET, f.b, f.len, 14 + 40 + 8 + 20 + 500, &p),
+		TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 500);
+	/* A jumbo length past 2 GB is bad (it would wrap offsets). */
+	set16(&f, f.l3 + 40 + 4, 0xffff);
+	set16(&f, f.l3 + 40 + 6, 0xffcd);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_bad_ip);
+	set16(&f, f.l3 + 40 + 4, 0x7fff);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 0x7fffffcdU - 8 - 20);
+	f.b[f.l3 + 40 + 2] = 0x01;      /* PadN instead: not a jumbogram, TSO */
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 10);
+
+	/* Inside a tunnel, 0 is the outer datagram's length. */
+	build_vxlan(&f, 4, 4789, 9, 4);
+	set16(&f, f.l3 + 2, 0);
+	CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 64);
+	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.payload_len, 64);
+}
+
+static void
+test_tunnel_fields_reset(void)
+{
+	struct tcpa_pkt p;
+	struct fb f;
+
+	pkt_poison(&p);
+	build_vxlan(&f, 4, 4789, 3, 4);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_EQ(p.tunnel_kind, TCPA_PKT_TUNNEL_VXLAN);
+	build_v4(&f, TCPA_TCP_ACK, NULL, 0, 0);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, 0);
+	build_vxlan(&f, 4, 4789, 3, 4);
+	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
+	CHECK_V(parse_link_exact(TCPA_LINKTYPE_RAW, f.b + 14, 30, f.len - 14, &p),
+		TCPA_PKT_truncated);
+	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, 0);
+	CHECK_EQ(p.vlan, 0);
+	check_caller_fields(&p);
+}
+
+static void
+test_encap_names(void)
+{
+	unsigned int i, j;
+
+	CHECK(sizeof(struct tcpa_pkt) <= 128);
+	CHECK(strcmp(tcpa_pkt_encap_name(TCPA_PKT_ENCAP_vxlan), "vxlan") == 0);
+	CHECK(strcmp(tcpa_pkt_encap_name(TCPA_PKT_ENCAP_erspan3), "erspan3") == 0);
+	for (i = 0; i < TCPA_PKT_ENCAP_MAX; i++) {
+		CHECK(tcpa_pkt_encap_name(i) != NULL);
+		CHECK(tcpa_pkt_encap_help(i) != NULL);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(tcpa_pkt_encap_name(i), tcpa_pkt_encap_name(j)) != 0);
+	}
+	CHECK(strcmp(tcpa_pkt_encap_name(TCPA_PKT_ENCAP_MAX), "unknown") == 0);
+	CHECK(tcpa_pkt_encap_help(TCPA_PKT_ENCAP_MAX) != NULL);
+	CHECK(strcmp(tcpa_pkt_tunnel_name(TCPA_PKT_TUNNEL_NONE), "none") == 0);
+	CHECK(strcmp(tcpa_pkt_tunnel_name(TCPA_PKT_TUNNEL_ERSPAN), "erspan") == 0);
+	CHECK(strcmp(tcpa_pkt_tunnel_name(TCPA_PKT_TUNNEL_MAX), "unknown") == 0);
+}
+
+/* ---- random frames through every entry point ---- */
+
+static void
+check_invariants_link(enum tcpa_pkt_verdict v, const struct tcpa_pkt *p, uint32_t lt,
+		      uint32_t cap, uint32_t wire)
+{
+	const unsigned int tunnels = E(ipip) | E(gre) | E(erspan2) | E(erspan3) | E(vxlan) |
+		E(geneve);
+
+	CHECK((unsigned int)v < TCPA_PKT_VERDICT_MAX);
+	CHECK_EQ(p->wire_len, wire != UINT32_MAX && wire > cap ? wire : cap);
+	check_caller_fields(p);
+	if (v != TCPA_PKT_OK)
+		return;
+	CHECK(p->family == 4 || p->family == 6);
+	CHECK(p->nsack <= TCPA_PKT_MAX_SACK);
+	CHECK(p->wscale <= 14);
+	CHECK(p->nsack == 0 || (p->opts & TCPA_OPT_SACK) != 0);
+	CHECK((p->tcp_flags & 0x3f) != 0);
+	CHECK(p->tunnel_kind < TCPA_PKT_TUNNEL_MAX);
+	CHECK(p->tunnel_kind != TCPA_PKT_TUNNEL_NONE || p->tunnel_id == 0);
+	CHECK(p->vlan <= 0xffffff);
+	CHECK(cap >= 20 + 20);
+	/* Without a tunnel, the segment fits in the frame it came in (if known). */
+	if ((p->encap & tunnels) == 0 && lt != TCPA_LINKTYPE_NFLOG && wire != UINT32_MAX)
+		CHECK((uint64_t)p->payload_len + 40 <= (wire > cap ? wire : cap));
+}
+
+/* One of each kind of frame, with the link type it is of. */
+static unsigned int
+build_bases(struct fb *b, uint32_t *lt)
+{
+	unsigned int n = 0;
+	uint32_t at;
+
+	build_vxlan(&b[n], 6, 4789, 77, 4);
+	lt[n++] = TCPA_LINKTYPE_ETHERNET;
+	build_tags(&b[n], 4, 0x88a8, 6);
+	lt[n++] = TCPA_LINKTYPE_ETHERNET;
+	fb_init(&b[n]);
+	put_eth(&b[n], 0x0800);
+	put_outer4(&b[n], 47);
+	put_gre(&b[n], GRE_S, 0x22eb, 0);
+	put_erspan3(&b[n], 3, 0, 1);
+	put_eth(&b[n], 0x8100);
+	put_tag(&b[n], 4, 0x86dd);
+	put_ipv6(&b[n], 6);
+	put_tcp(&b[n], TCPA_TCP_SYN, syn_opts, sizeof(syn_opts));
+	fb_finish(&b[n]);
+	lt[n++] = TCPA_LINKTYPE_ETHERNET;
+	fb_init(&b[n]);
+	put_sll2(&b[n], 1, 0x86dd);
+	put_outer6(&b[n], 17);
+	put_udp(&b[n], 6081);
+	put_geneve(&b[n], 8, 0x6558, 2);
+	put_eth(&b[n], 0x0800);
+	put_inner(&b[n], 4, 20);
+	fb_finish(&b[n]);
+	lt[n++] = TCPA_LINKTYPE_LINUX_SLL2;
+	fb_init(&b[n]);
+	put16(&b[n], 0x0281);
+	put_mpls(&b[n], 1, 1);
+	put32(&b[n], 0);
+	put_eth(&b[n], 0x0800);
+	put_outer4(&b[n], 41);
+	put_ipv6(&b[n], 6);
+	put_tcp(&b[n], TCPA_TCP_ACK, ts_opts, sizeof(ts_opts));
+	fb_finish(&b[n]);
+	lt[n++] = TCPA_LINKTYPE_PPP;
+	fb_init(&b[n]);
+	at = put_nflog(&b[n], 1, 2);
+	put_inner(&b[n], 4, 7);
+	nflog_finish(&b[n], 1, at);
+	lt[n++] = TCPA_LINKTYPE_NFLOG;
+	fb_init(&b[n]);
+	put32(&b[n], 0x1e000000);
+	put_inner(&b[n], 6, 7);
+	fb_finish(&b[n]);
+	lt[n++] = TCPA_LINKTYPE_NULL;
+	return n;
+}
+
+static void
+test_random_links(void)
+{
+	static const uint32_t lts[] = {
+		0, 1, 9, 12, 50, 101, 104, 108, 113, 228, 229, 239, 276, 105,
+	};
+	unsigned int counts[TCPA_PKT_VERDICT_MAX] = { 0 };
+	static struct fb base[8];
+	uint32_t blt[8];
+	unsigned int nb = build_bases(base, blt);
+	struct tcpa_pkt p;
+	unsigned int i, k;
+
+	for (i = 0; i < 200000 && cur_fail == 0; i++) {
+		unsigned int which = rng() % nb;
+		const struct fb *b = &base[which];
+		uint32_t lt = blt[which];
+		uint8_t buf[FB_MAX];
+		uint32_t cap = b->len, wire;
+		unsigned int nmut = rng() % 5;
+		enum tcpa_pkt_verdict v;
+
+		memcpy(buf, b->b, b->len);
+		for (k = 0; k < nmut; k++)
+			buf[rng() % b->len] = (uint8_t)rng();
+		if ((rng() & 3) == 0)
+			cap = rng() % (b->len + 1);
+		if ((rng() & 7) == 0)
+			lt = lts[rng() % TCPA_ARRAY_SIZE(lts)];
+		wire = (rng() & 1) ? cap : cap + rng() % 70000;
+		pkt_poison(&p);
+		v = parse_link_exact(lt, buf, cap, wire, &p);
+		check_invariants_link(v, &p, lt, cap, wire);
+		counts[v]++;
+		if (cur_fail != 0) {
+			fprintf(stderr, "  link type %u cap %u wire %u payload %u encap %#x:", lt,
+				cap, wire, p.payload_len, p.encap);
+			for (k = 0; k < cap; k++)
+				fprintf(stderr, " %02x", buf[k]);
+			fprintf(stderr, "\n");
+		}
+		if (lt == TCPA_LINKTYPE_ETHERNET) {
+			pkt_poison(&p);
+			v = parse_exact(buf, cap, &p);
+			check_invariants_link(v, &p, lt, cap, UINT32_MAX);
+		}
+	}
+	for (i = 0; i < TCPA_PKT_VERDICT_MAX; i++) {
+		if (counts[i] == 0)
+			fprintf(stderr, "note: link mutation never produced %s\n",
+				tcpa_pkt_verdict_name(i));
+	}
+	CHECK(counts[TCPA_PKT_OK] != 0);
+	CHECK(counts[TCPA_PKT_truncated] != 0);
+	CHECK(counts[TCPA_PKT_not_tcp] != 0);
+}
+
 static void
 test_verdict_names(void)
 {
@@ -1405,6 +2845,24 @@ main(void)
 	RUN(test_random_garbage);
 	RUN(test_random_mutations);
 	RUN(test_verdict_names);
+	RUN(test_link_types);
+	RUN(test_link_sll_vlan);
+	RUN(test_link_nflog);
+	RUN(test_link_malformed);
+	RUN(test_linktype_names);
+	RUN(test_vlan_stack);
+	RUN(test_mpls);
+	RUN(test_ipip);
+	RUN(test_gre);
+	RUN(test_erspan);
+	RUN(test_vxlan);
+	RUN(test_geneve);
+	RUN(test_nested);
+	RUN(test_depth);
+	RUN(test_tso);
+	RUN(test_tunnel_fields_reset);
+	RUN(test_encap_names);
+	RUN(test_random_links);
 
 	printf("pkt: %u passed, %u failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;

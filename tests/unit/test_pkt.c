@@ -2864,6 +2864,5 @@ main(void)
 	RUN(test_encap_names);
 	RUN(test_random_links);
 
-	printf("pkt: %u passed, %u failed\n", n_pass, n_fail);
-	return n_fail == 0 ? 0 : 1;
+	return check_summary("pkt");
 }

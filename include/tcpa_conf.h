@@ -56,7 +56,9 @@
 	X(report_endpoints,      1000, 0, 1U << 24, 1, \
 	  "endpoints listed in the report, most severe first (0 = all)") \
 	X(event_rate,            100, 1, 1000000, 1, \
-	  "event log lines per second per anomaly; the rest are counted as suppressed")
+	  "event log lines per second per anomaly, live; the rest are counted as suppressed") \
+	X(time_jump_s,           3600, 0, 1U << 30, 0, \
+	  "capture analysis: a timestamp this far from the capture's pace is set aside (time_jump); 0 = off")
 
 /* String keys: X(name, default, help). Not live. */
 #define TCPA_CONF_STR(X) \

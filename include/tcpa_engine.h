@@ -108,6 +108,7 @@ struct tcpa_engine_conf {
 	struct tcpa_anom_conf anom;             /* rule thresholds */
 	uint32_t events;                        /* event queue slots (power of two), 0 = no events */
 	struct tcpa_hash_secret secret;
+	uint8_t zeroed;                         /* the region given is all zero bytes */
 };
 
 struct tcpa_engine;

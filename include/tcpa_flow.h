@@ -210,6 +210,11 @@ struct tcpa_flow_params {
 	const struct tcpa_hash_secret *secret;
 	tcpa_flow_drop_cb drop;
 	void *ctx;                      /* first argument of @drop */
+	/*
+	 * The region is all zero bytes (a fresh calloc or mmap): nothing is
+	 * cleared at init, and pages the table never uses are never touched.
+	 */
+	uint8_t zeroed;
 };
 
 /**
@@ -313,6 +318,8 @@ struct tcpa_flow *tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i);
 
 /** Flows in the table now. */
 uint32_t tcpa_flow_count(const struct tcpa_flow_table *t);
+/** Bytes of the table's region (buckets, entries, cold entries, lists). */
+size_t tcpa_flow_table_bytes(const struct tcpa_flow_table *t);
 /** Capacity given at init. */
 uint32_t tcpa_flow_capacity(const struct tcpa_flow_table *t);
 

@@ -41,6 +41,7 @@ struct tcpa_report_in {
 	size_t neps;
 	const struct tcpa_conf *conf;
 	const char *version;
+	int complete;                       /* the input was analyzed to its end */
 };
 
 /**

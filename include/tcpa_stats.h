@@ -39,6 +39,8 @@
 	  "Closed connections forgotten after time_wait_s.") \
 	X(flows_active, totals, flows_active, tcpa_flows_active, gauge, \
 	  "Connections tracked now.") \
+	X(acks, totals, acks, tcpa_acks_total, counter, \
+	  "ACKs that acknowledged new data: the base of capture_loss.") \
 	X(midstream, capture, midstream, tcpa_capture_midstream_total, counter, \
 	  "Connections picked up without their handshake.") \
 	X(one_sided, capture, one_sided, tcpa_capture_one_sided_total, counter, \
@@ -58,7 +60,9 @@
 	X(timer_full, capture, timer_full, tcpa_capture_timer_full_total, counter, \
 	  "Timed rules skipped: timer queue full.") \
 	X(events_lost, capture, events_lost, tcpa_capture_events_lost_total, counter, \
-	  "Anomaly occurrences not logged: event queue full (control core behind).")
+	  "Anomaly occurrences not logged: event queue full or the log unwritable.") \
+	X(time_jump, capture, time_jump, tcpa_capture_time_jump_total, counter, \
+	  "Packets whose timestamp was set aside as far from the capture's pace (time_jump_s).")
 
 /** The report sections counters belong to, in the report's order. */
 #define TCPA_STATS_SECTIONS(X) X(totals) X(capture)

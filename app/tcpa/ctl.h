@@ -9,6 +9,7 @@
  * commands.
  *
  * Contract of every handler:
+ *  - app: the application whose state it answers about;
  *  - args: the request object ({"cmd": NAME, ...}); never NULL.
  *  - success: return 0 and set *out to the answer's "data" (new reference).
  *  - failure: return -errno and set *out to a JSON string saying what was
@@ -18,29 +19,31 @@
 
 #include <jansson.h>
 
-typedef int (*tcpa_ctl_handler)(const json_t *args, json_t **out);
+struct tcpa_app;
+
+typedef int (*tcpa_ctl_handler)(struct tcpa_app *app, const json_t *args, json_t **out);
 
 /* {"version": "0.1.0", "dpdk": "...", "uptime_s": n} */
-int tcpa_ctl_version(const json_t *args, json_t **out);
+int tcpa_ctl_version(struct tcpa_app *app, const json_t *args, json_t **out);
 /* ports (rx, missed, errors, nombuf), cores (packets, dispatched, drops,
  * flow table fill), mempool (in use, free) */
-int tcpa_ctl_stats(const json_t *args, json_t **out);
+int tcpa_ctl_stats(struct tcpa_app *app, const json_t *args, json_t **out);
 /* the report's "anomalies" object, plus "malformed" and "capture" */
-int tcpa_ctl_anomalies(const json_t *args, json_t **out);
+int tcpa_ctl_anomalies(struct tcpa_app *app, const json_t *args, json_t **out);
 /* array of report endpoint objects; filters: "state" (endpoints with at
  * least one connection in it), "anomaly" (with a non-zero count),
  * "top" (at most N, most severe first) */
-int tcpa_ctl_endpoints(const json_t *args, json_t **out);
+int tcpa_ctl_endpoints(struct tcpa_app *app, const json_t *args, json_t **out);
 /* array of flow records (4-tuple, both states, packets and bytes each way,
  * idle time, handshake RTT, the per-connection conditions it showed);
  * filters: "ip", "port" (either side), "src", "dst", "sport", "dport",
  * "state" (either endpoint), "anomaly" (close_wait_stuck, idle_close,
  * stale_reuse, syn_unanswered), "top" (longest idle first) */
-int tcpa_ctl_flows(const json_t *args, json_t **out);
+int tcpa_ctl_flows(struct tcpa_app *app, const json_t *args, json_t **out);
 /* the whole report object */
-int tcpa_ctl_report(const json_t *args, json_t **out);
+int tcpa_ctl_report(struct tcpa_app *app, const json_t *args, json_t **out);
 /* {"cmd":"config"}: every key; {"cmd":"config","set":{KEY: VALUE,...}}:
  * change live keys (all or nothing), answer the new configuration */
-int tcpa_ctl_config(const json_t *args, json_t **out);
+int tcpa_ctl_config(struct tcpa_app *app, const json_t *args, json_t **out);
 
 #endif /* TCPA_CTL_H */

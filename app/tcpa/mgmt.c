@@ -65,6 +65,7 @@ struct client {
 };
 
 static struct {
+	struct tcpa_app *app;           /* what the commands answer about */
 	int fd;                         /* listener; -1 when closed */
 	unsigned next_id;
 	uint64_t accept_after_ms;       /* out of descriptors: accept again at */
@@ -212,7 +213,7 @@ client_request(struct client *c, const char *line, size_t n)
 		n--;
 	if (blank(line, n))
 		return 0;       /* an empty line is no request: nothing to answer */
-	return client_answer(c, mgmt_answer_line(line, n));
+	return client_answer(c, mgmt_answer_line(mgmt.app, line, n));
 }
 
 /*
@@ -527,7 +528,7 @@ clear_stale(const char *path, const struct sockaddr_un *sa)
 }
 
 int
-tcpa_mgmt_open(const char *path)
+tcpa_mgmt_open(struct tcpa_app *app, const char *path)
 {
 	struct sockaddr_un sa;
 	mode_t old;
@@ -542,6 +543,7 @@ tcpa_mgmt_open(const char *path)
 	rc = mgmt_cmd_check();
 	if (rc != 0)
 		return rc;
+	mgmt.app = app;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {

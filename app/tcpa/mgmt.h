@@ -55,7 +55,9 @@
  * @return -EALREADY the socket is already open
  * @return other -errno from mkdir(), socket(), bind(), chmod(), listen()
  */
-int tcpa_mgmt_open(const char *path);
+struct tcpa_app;
+
+int tcpa_mgmt_open(struct tcpa_app *app, const char *path);
 
 /**
  * One poll() round over the listener and every client, waiting at most
@@ -92,6 +94,6 @@ void tcpa_mgmt_close(void);
  *  - dict keys keep [A-Za-z0-9_/], any other byte becomes '_';
  *  - an error answer is the dict {"error": TEXT}.
  */
-void tcpa_mgmt_register_telemetry(void);
+void tcpa_mgmt_register_telemetry(struct tcpa_app *app);
 
 #endif /* TCPA_MGMT_H */

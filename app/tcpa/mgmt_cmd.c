@@ -27,7 +27,7 @@
 #include "ctl.h"
 #include "mgmt_private.h"
 
-static int cmd_help(const json_t *args, json_t **out);
+static int cmd_help(struct tcpa_app *app, const json_t *args, json_t **out);
 
 /* Sorted by name (checked at open): binary search, and help in this order. */
 static const struct mgmt_cmd cmds[] = {
@@ -80,10 +80,11 @@ mgmt_cmd_check(void)
 }
 
 static int
-cmd_help(const json_t *args, json_t **out)
+cmd_help(struct tcpa_app *app, const json_t *args, json_t **out)
 {
 	json_t *o = json_object();
 
+	(void)app;
 	(void)args;
 	if (o == NULL)
 		goto nomem;
@@ -128,13 +129,13 @@ mgmt_error_text(const char *fmt, ...)
  * (rc 0) or a JSON string saying what went wrong (rc -errno).
  */
 int
-mgmt_cmd_run(const struct mgmt_cmd *c, const json_t *args, json_t **out)
+mgmt_cmd_run(struct tcpa_app *app, const struct mgmt_cmd *c, const json_t *args, json_t **out)
 {
 	int rc;
 
 	*out = NULL;
 	pthread_mutex_lock(&ctl_lock);
-	rc = c->fn(args, out);
+	rc = c->fn(app, args, out);
 	pthread_mutex_unlock(&ctl_lock);
 	if (rc == 0 && *out == NULL)
 		*out = json_null();
@@ -158,7 +159,7 @@ mgmt_answer_error(json_t *text)
 
 /* The answer to one request line (without its newline). */
 json_t *
-mgmt_answer_line(const char *line, size_t len)
+mgmt_answer_line(struct tcpa_app *app, const char *line, size_t len)
 {
 	const struct mgmt_cmd *c;
 	const json_t *name;
@@ -188,7 +189,7 @@ mgmt_answer_line(const char *line, size_t len)
 		json_decref(req);
 		return ans;
 	}
-	rc = mgmt_cmd_run(c, req, &data);
+	rc = mgmt_cmd_run(app, c, req, &data);
 	json_decref(req);
 	if (rc != 0)
 		return mgmt_answer_error(data);

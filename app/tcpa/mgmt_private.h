@@ -45,7 +45,8 @@ int mgmt_cmd_check(void);
  * or from a telemetry thread, is made under. Always leaves *out set: the
  * data (return 0) or a JSON string saying what went wrong (return -errno).
  */
-int mgmt_cmd_run(const struct mgmt_cmd *c, const json_t *args, json_t **out);
+int mgmt_cmd_run(struct tcpa_app *app, const struct mgmt_cmd *c, const json_t *args,
+		json_t **out);
 
 /* A JSON string of the message, every byte outside printable ASCII as '?'. */
 json_t *mgmt_error_text(const char *fmt, ...) __rte_format_printf(1, 2);
@@ -54,6 +55,6 @@ json_t *mgmt_error_text(const char *fmt, ...) __rte_format_printf(1, 2);
 json_t *mgmt_answer_error(json_t *text);
 
 /* The answer to one request line (without its newline). */
-json_t *mgmt_answer_line(const char *line, size_t len);
+json_t *mgmt_answer_line(struct tcpa_app *app, const char *line, size_t len);
 
 #endif /* TCPA_MGMT_PRIVATE_H */

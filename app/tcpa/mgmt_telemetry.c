@@ -282,6 +282,13 @@ tel_args(const char *name, const char *params, json_t **err)
 	return args;
 }
 
+/*
+ * The application the commands answer about. DPDK 22.11's telemetry
+ * callbacks take no context argument: set once at registration, before
+ * any callback can run.
+ */
+static struct tcpa_app *tel_app;
+
 static int
 tel_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -303,7 +310,7 @@ tel_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 			"management socket (tcpactl config set KEY=VALUE)");
 		goto error;
 	}
-	rc = mgmt_cmd_run(c, args, &out);
+	rc = mgmt_cmd_run(tel_app, c, args, &out);
 	json_decref(args);
 	args = NULL;
 	if (rc != 0)
@@ -321,11 +328,12 @@ error:
 }
 
 void
-tcpa_mgmt_register_telemetry(void)
+tcpa_mgmt_register_telemetry(struct tcpa_app *app)
 {
 	const struct mgmt_cmd *c;
 	char name[64];
 
+	tel_app = app;
 	for (size_t i = 0; (c = mgmt_cmd_at(i)) != NULL; i++) {
 		int rc;
 

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RX lcore loop.
+ * The RX core loop, for the appliance (an lcore per RX core, frames from
+ * port queues) and for capture analysis (a thread per RX core, frames from
+ * the capture on the first one).
  *
- * Every RX lcore reads its queues, parses each frame once into a struct
- * tcpa_pkt, frees the mbuf at once, and sends the segment to the core that
- * owns its connection (tcpa_flow_owner of the symmetric hash): its own
- * engine, or another core's lock-free single-producer/single-consumer ring
- * of tcpa_pkt values. So RSS-less ports (pcap, af_packet) still spread
+ * Every RX core reads its sources, parses each frame once into a struct
+ * tcpa_pkt, and sends the segment to the core that owns its connection
+ * (tcpa_flow_owner of the symmetric hash): its own engine, or another
+ * core's lock-free single-producer/single-consumer ring of tcpa_pkt
+ * values. So RSS-less sources (a capture, af_packet) still spread
  * connections over all RX cores, and a NIC whose RSS is not symmetric
  * loses nothing (counted as wrong_core by the engine).
  *
- * Offline (capture replay) the loop is lossless: it does not read its
- * queues while a ring it may need lacks room for a burst. Live it never
- * waits: a full ring drops and counts (ring_full).
+ * Capture analysis is lossless: a core does not read its source while a
+ * ring it may need lacks room for a burst. Live never waits: a full ring
+ * drops and counts (ring_full).
  */
 #include <string.h>
 
@@ -23,29 +25,24 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "input.h"
 #include "tcpa_app.h"
 #include "tcpa_pkt.h"
 
-struct ctl_flags tcpa_ctl;
+/* Capture analysis publishes its counters every this many bursts. */
+#define PUB_BURSTS 64
 
 struct outbuf {
 	uint16_t n;
 	struct tcpa_pkt pk[TCPA_BURST];
 };
 
-static inline uint64_t
-live_ns(const struct worker *w, uint64_t tsc)
+uint64_t
+tcpa_live_clock_ns(const struct live_clock *k, uint64_t tsc)
 {
-	return w->ns0 + (uint64_t)(((__uint128_t)(tsc - w->tsc0) * w->ts_mult) >> 32);
-}
+	const struct live_clock_slot *s = &k->slot[__atomic_load_n(&k->cur, __ATOMIC_ACQUIRE) & 1];
 
-static inline uint64_t
-pkt_time(const struct worker *w, const struct rte_mbuf *m, uint64_t now)
-{
-	/* The pcap driver stamps capture time in microseconds. */
-	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag))
-		return *RTE_MBUF_DYNFIELD(m, w->ts_off, rte_mbuf_timestamp_t *) * 1000;
-	return now;
+	return s->ns0 + (uint64_t)(((__uint128_t)(tsc - s->tsc0) * s->mult) >> 32);
 }
 
 static bool
@@ -75,30 +72,31 @@ flush_out(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 
 /* Parse one burst of frames; keep own segments in @local, queue the rest. */
 static uint16_t
-classify(struct worker *w, struct rte_mbuf **mb, uint16_t n, uint64_t now,
-		struct tcpa_pkt *local, struct outbuf *ob, struct tcpa_stats *st)
+classify(struct worker *w, const struct frame *fr, uint16_t n, struct tcpa_pkt *local,
+		struct outbuf *ob, struct tcpa_stats *st)
 {
 	uint16_t nl = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = mb[i];
-		struct tcpa_pkt *p;
+		/* Written in place; it stays only if it is ours. */
+		struct tcpa_pkt *p = &local[nl];
 		enum tcpa_pkt_verdict v;
 		unsigned owner;
 
 		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 1], void *));
+			rte_prefetch0(fr[i + 1].data);
 		st->rx_pkts++;
-		st->rx_bytes += m->pkt_len;
-		/* Write in place; it stays only if it is ours. */
-		p = &local[nl];
-		v = tcpa_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, p);
+		st->rx_bytes += fr[i].wirelen;
+		v = likely(fr[i].linktype == TCPA_LINKTYPE_ETHERNET) ?
+			tcpa_pkt_parse(fr[i].data, fr[i].caplen, p) :
+			tcpa_pkt_parse_link(fr[i].linktype, fr[i].data, fr[i].caplen,
+				fr[i].wirelen, p);
 		if (unlikely(v != TCPA_PKT_OK)) {
 			st->malformed[v]++;
 			continue;
 		}
-		p->wire_len = m->pkt_len;
-		p->ts = pkt_time(w, m, now);
+		p->wire_len = fr[i].wirelen;
+		p->ts = fr[i].ts;
 		p->rxc = (uint8_t)w->idx;
 		tcpa_engine_hash(p, w->secret);
 		owner = w->nworkers == 1 ? 0 : tcpa_flow_owner(p->hash, w->nworkers);
@@ -114,35 +112,75 @@ classify(struct worker *w, struct rte_mbuf **mb, uint16_t n, uint64_t now,
 }
 
 static void
+analyze(struct worker *w, const struct frame *fr, uint16_t n, struct outbuf *ob,
+		struct tcpa_stats *st)
+{
+	struct tcpa_pkt local[TCPA_BURST];
+	uint64_t tsc = rte_rdtsc();
+	uint16_t nl = classify(w, fr, n, local, ob, st);
+
+	flush_out(w, ob, st);
+	if (nl != 0)
+		tcpa_engine_input_burst(w->eng, local, nl);
+	w->busy_tsc += rte_rdtsc() - tsc;
+}
+
+/* The pcap driver stamps capture time in microseconds; others get the clock. */
+static inline uint64_t
+mbuf_time(const struct worker *w, const struct rte_mbuf *m, uint64_t now)
+{
+	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag))
+		return *RTE_MBUF_DYNFIELD(m, w->ts_off, rte_mbuf_timestamp_t *) * 1000;
+	return now;
+}
+
+/* Live: every port queue of this core, one burst each. */
+static void
 read_queues(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 {
 	struct rte_mbuf *mb[TCPA_BURST];
-	struct tcpa_pkt local[TCPA_BURST];
+	struct frame fr[TCPA_BURST];
 
 	for (unsigned q = 0; q < w->nrxq; q++) {
-		uint16_t n, nl;
-		uint64_t tsc;
+		uint16_t n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, mb, TCPA_BURST);
+		uint64_t now;
 
-		if (w->offline && !rings_have_room(w))
-			return;
-		n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, mb, TCPA_BURST);
 		if (n == 0)
 			continue;
-		tsc = rte_rdtsc();
 		if (unlikely(w->rx_only)) {
 			st->rx_pkts += n;
 			rte_pktmbuf_free_bulk(mb, n);
-			w->got += n;
 			continue;
 		}
-		nl = classify(w, mb, n, live_ns(w, tsc), local, ob, st);
+		now = tcpa_live_clock_ns(w->clock, rte_rdtsc());
+		for (uint16_t i = 0; i < n; i++) {
+			fr[i].data = rte_pktmbuf_mtod(mb[i], const uint8_t *);
+			fr[i].caplen = mb[i]->data_len;
+			fr[i].wirelen = mb[i]->pkt_len;
+			fr[i].linktype = TCPA_LINKTYPE_ETHERNET;
+			fr[i].ts = mbuf_time(w, mb[i], now);
+		}
+		analyze(w, fr, n, ob, st);
 		rte_pktmbuf_free_bulk(mb, n);
-		w->got += n;
-		flush_out(w, ob, st);
-		if (nl != 0)
-			tcpa_engine_input_burst(w->eng, local, nl);
-		w->busy_tsc += rte_rdtsc() - tsc;
 	}
+}
+
+/* Capture analysis: one burst of the capture, if the rings have room. */
+static void
+read_input(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
+{
+	struct frame fr[TCPA_BURST];
+	unsigned n;
+
+	if (!rings_have_room(w))
+		return;
+	n = tcpa_input_burst(w->input, fr, TCPA_BURST);
+	if (n == 0) {
+		__atomic_store_n(&w->reader_done, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	analyze(w, fr, (uint16_t)n, ob, st);
+	st->time_jump = tcpa_input_time_jumps(w->input);
 }
 
 /* Segments other cores sent us. @return how many. */
@@ -199,6 +237,52 @@ tcpa_worker_stats(const struct worker *w, struct tcpa_stats *out)
 	}
 }
 
+/* Publish every ~1 ms live (TSC), every PUB_BURSTS turns offline. */
+static void
+maybe_publish(struct worker *w)
+{
+	if (w->offline) {
+		if (++w->pub_bursts >= PUB_BURSTS) {
+			w->pub_bursts = 0;
+			tcpa_worker_publish(w);
+		}
+		return;
+	}
+	uint64_t tsc = rte_rdtsc();
+
+	if (tsc >= w->pub_next) {
+		tcpa_worker_publish(w);
+		w->pub_next = tsc + w->pub_period;
+	}
+}
+
+static bool
+stopping(const struct worker *w)
+{
+	return __atomic_load_n(&w->ctl->stop, __ATOMIC_RELAXED) != 0;
+}
+
+/* One turn of the loop. @return false when done (offline: all input analyzed). */
+static bool
+turn(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
+{
+	unsigned from_rings;
+
+	if (w->offline) {
+		if (w->input != NULL && !w->reader_done)
+			read_input(w, ob, st);
+	} else {
+		read_queues(w, ob, st);
+	}
+	from_rings = read_rings(w);
+	/* Offline, packet time drives expiry; live, the clock does. */
+	tcpa_engine_age(w->eng, w->offline ? 0 : tcpa_live_clock_ns(w->clock, rte_rdtsc()));
+	maybe_publish(w);
+	/* Done when every reader is done and our rings are drained. */
+	return !(w->offline && from_rings == 0 &&
+		__atomic_load_n(&w->ctl->readers_done, __ATOMIC_ACQUIRE) && read_rings(w) == 0);
+}
+
 int
 tcpa_worker_main(void *arg)
 {
@@ -208,36 +292,12 @@ tcpa_worker_main(void *arg)
 
 	for (unsigned j = 0; j < TCPA_MAX_WORKERS; j++)
 		ob[j].n = 0;
-	if (w->nrxq == 0 || (w->offline && w->expect == 0))
+	if (w->offline && w->input == NULL)
 		__atomic_store_n(&w->reader_done, 1, __ATOMIC_RELEASE);
-
-	while (!__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED)) {
-		unsigned from_rings;
-		uint64_t tsc;
-
-		if (!w->reader_done) {
-			read_queues(w, ob, st);
-			if (w->offline && w->got >= w->expect)
-				__atomic_store_n(&w->reader_done, 1, __ATOMIC_RELEASE);
-		}
-		from_rings = read_rings(w);
-		/* Offline, packet time drives expiry; live, the clock does. */
-		tsc = rte_rdtsc();
-		tcpa_engine_age(w->eng, w->offline ? 0 : live_ns(w, tsc));
-		if (tsc >= w->pub_next) {
-			tcpa_worker_publish(w);
-			w->pub_next = tsc + w->pub_period;
-		}
-		/* Done when every reader is done and our rings are drained. */
-		if (w->offline && from_rings == 0 &&
-				__atomic_load_n(&tcpa_ctl.readers_done, __ATOMIC_ACQUIRE)) {
-			if (read_rings(w) == 0)
-				break;
-		}
-	}
-	if (w->offline && !__atomic_load_n(&tcpa_ctl.stop, __ATOMIC_RELAXED))
+	while (!stopping(w) && turn(w, ob, st))
+		;
+	if (w->offline && !stopping(w))
 		tcpa_engine_finish(w->eng);
-	st->flows_active = tcpa_flow_count(tcpa_engine_flows(w->eng));
 	tcpa_worker_publish(w);
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return 0;

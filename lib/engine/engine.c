@@ -30,6 +30,7 @@ flow_params(const struct tcpa_engine_conf *c, struct tcpa_flow_params *prm, void
 	prm->secret = &c->secret;
 	prm->drop = on_drop;
 	prm->ctx = ctx;
+	prm->zeroed = c->zeroed;
 }
 
 size_t
@@ -357,6 +358,8 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 	tcpa_flow_touch(&c->flow, now_ms);
 	e->cur = p;
 	win = c->tcp.half[side].win;
+	/* ACKs of new data: the base of capture_loss (ack_unseen / acks). */
+	e->st.acks += (p->tcp_flags & TCPA_TCP_ACK) && tcpa_seq_gt(p->ack, c->tcp.half[side].ack);
 	if (likely(tcpa_tcp_predictable(&c->tcp, p, side))) {
 		segment_predicted(e, c, p, side);
 		segment_done(e, c, side, win);

@@ -58,8 +58,10 @@ struct TCPA_CACHE_ALIGNED tcpa_flow_table {
 			uint16_t n, struct tcpa_flow **fl, uint8_t *side);
 	uint32_t *free;             /* stack of free entry indexes */
 	struct tcpa_flow_link *heads; /* WHEEL_SLOTS sentinels, then the work list */
+	size_t bytes;               /* the region's size (tcpa_flow_table_memsize) */
 	uint32_t cap;
-	uint32_t nfree;
+	uint32_t nfree;             /* entries on the free stack */
+	uint32_t fresh;             /* entries 1..fresh were ever used; the rest never */
 	uint32_t bmask;
 	uint32_t cur_tick;          /* next wheel tick to process */
 	bool started;               /* cur_tick is set */
@@ -625,7 +627,7 @@ tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint6
 	uint32_t i;
 	int s;
 
-	if (unlikely(t->nfree == 0 ||
+	if (unlikely((t->nfree == 0 && t->fresh == t->cap) ||
 			(bucket_free_slot(&t->bkt[b1]) < 0 && bucket_free_slot(&t->bkt[b2]) < 0))) {
 		struct tcpa_flow *v = pick_victim(t, b1, b2);
 
@@ -640,7 +642,11 @@ tcpa_flow_insert(struct tcpa_flow_table *t, const struct tcpa_flow_key *k, uint6
 	s = bucket_free_slot(bk);
 	TCPA_ASSERT(s >= 0);
 
-	i = t->free[--t->nfree];
+	/* A freed entry (still warm in cache), else one never used. */
+	if (t->nfree != 0)
+		i = t->free[--t->nfree];
+	else
+		__atomic_store_n(&t->fresh, i = t->fresh + 1, __ATOMIC_RELEASE);
 	f = ent_at(t, i);
 	memset(f, 0, t->esz);
 	memset(cold_at(t, i), 0, t->csz);
@@ -739,17 +745,25 @@ tcpa_flow_table_init(void *mem, const struct tcpa_flow_params *prm)
 	if (__builtin_cpu_supports("avx2"))
 		t->lookup_burst = lookup_burst_avx2;
 #endif
+	t->bytes = tcpa_flow_table_memsize(prm);
 	t->esz = prm->entry_size;
 	t->csz = prm->cold_size;
 	t->etz = (uint32_t)__builtin_ctz(prm->entry_size);
 	t->einv = inverse_odd(prm->entry_size >> t->etz);
 	t->cap = cap;
 	t->bmask = nb - 1;
-	memset(t->bkt, 0, (size_t)nb * sizeof(struct bucket));
-	memset(t->ent, 0, n * prm->entry_size);
-	for (uint32_t i = 0; i < cap; i++)
-		t->free[i] = cap - i;           /* pops 1, 2, 3, ... */
-	t->nfree = cap;
+	/*
+	 * Entries are handed out in index order until every one was used once:
+	 * no free list to build, and a table far from full touches only the
+	 * memory of the flows it has seen (the region of a zeroed allocation
+	 * stays unmapped beyond them).
+	 */
+	if (!prm->zeroed) {
+		memset(t->bkt, 0, (size_t)nb * sizeof(struct bucket));
+		memset(t->ent, 0, n * prm->entry_size);
+	}
+	t->nfree = 0;
+	t->fresh = 0;
 	for (uint32_t s = 0; s <= WHEEL_SLOTS; s++)
 		t->heads[s].prev = t->heads[s].next = head_idx(t, s);
 	tcpa_flow_table_set_timeouts(t, prm->timeout_ms);
@@ -794,7 +808,13 @@ tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i)
 uint32_t
 tcpa_flow_count(const struct tcpa_flow_table *t)
 {
-	return t->cap - t->nfree;
+	return t->fresh - t->nfree;
+}
+
+size_t
+tcpa_flow_table_bytes(const struct tcpa_flow_table *t)
+{
+	return t->bytes;
 }
 
 uint32_t
@@ -806,7 +826,9 @@ tcpa_flow_capacity(const struct tcpa_flow_table *t)
 void
 tcpa_flow_foreach(struct tcpa_flow_table *t, int (*fn)(void *arg, struct tcpa_flow *f), void *arg)
 {
-	for (uint32_t i = 1; i <= t->cap; i++) {
+	uint32_t used = __atomic_load_n(&t->fresh, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 1; i <= used; i++) {
 		struct tcpa_flow *f = ent_at(t, i);
 
 		if (__atomic_load_n(&f->live, __ATOMIC_RELAXED) != 0 && fn(arg, f) != 0)

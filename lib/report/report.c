@@ -384,6 +384,19 @@ section_add(json_t *o, const struct tcpa_stats *t, const char *sec)
 	return 0;
 }
 
+/*
+ * Percent of the data the capture point missed, estimated from the traffic
+ * as Zeek's capture-loss does: ACKs for data never seen, over the ACKs
+ * that acknowledged new data.
+ */
+static double
+capture_loss(const struct tcpa_stats *t)
+{
+	uint64_t gaps = t->anom[TCPA_ANOM_ack_unseen];
+
+	return t->acks != 0 ? 100.0 * (double)gaps / (double)t->acks : 0.0;
+}
+
 static json_t *
 totals_json(const struct tcpa_report_in *in)
 {
@@ -426,9 +439,11 @@ tcpa_report_build(const struct tcpa_report_in *in)
 	for (unsigned v = 1; v < TCPA_PKT_VERDICT_MAX; v++)
 		if (set_u64(mf, tcpa_pkt_verdict_name(v), t->malformed[v]))
 			goto nomem;
-	if (section_add(cap, t, "capture"))
+	if (section_add(cap, t, "capture") ||
+			json_object_set_new(cap, "capture_loss", json_real(capture_loss(t))))
 		goto nomem;
 	if (json_object_set_new(r, "version", json_string(in->version != NULL ? in->version : "")) ||
+			json_object_set_new(r, "complete", json_boolean(in->complete)) ||
 			json_object_set_new(r, "totals", tot) ||
 			json_object_set_new(r, "anomalies", an) ||
 			json_object_set_new(r, "malformed", mf) ||

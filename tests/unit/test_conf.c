@@ -92,6 +92,7 @@ conf_other(struct tcpa_conf *c)
 		{ "report_endpoints", "0" },
 		{ "rules", "0" },
 		{ "event_rate", "7" },
+		{ "time_jump_s", "60" },
 		{ "lcores", "1-3" },
 		{ "mgmt", "/tmp/tcpa-test.sock" },
 		{ "event_log", "/tmp/tcpa-events.ndjson" },

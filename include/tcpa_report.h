@@ -120,6 +120,19 @@ struct json_t *tcpa_report_flow(const struct tcpa_conn *c, const struct tcpa_con
 struct json_t *tcpa_report_flows(struct tcpa_engine *const *engs, unsigned n,
 		const struct tcpa_flow_filter *flt);
 
+/**
+ * The Prometheus text exposition of a report and (if not NULL) a stats
+ * answer: every counter of the list (tcpa_stats.h) under its name,
+ * anomalies and malformed reasons by label, the first @p top endpoints'
+ * connections and anomalies, ports and RX cores.
+ */
+void tcpa_report_metrics(FILE *out, const struct json_t *report, const struct json_t *stats,
+		size_t top);
+
+/** One series of one value (e.g. tcpa_up), in the same exposition. */
+void tcpa_report_metric(FILE *out, const char *name, const char *type, const char *help,
+		const struct json_t *v);
+
 /** Print a report object for a person. @return 0 or -EIO. */
 int tcpa_report_print_text(FILE *out, const struct json_t *report);
 

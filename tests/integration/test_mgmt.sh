@@ -175,7 +175,9 @@ for n, line in enumerate(text.splitlines(), 1):
             done.add(other)
     seen.add(name)
 for need in ("tcpa_packets_total", "tcpa_anomalies_total", "tcpa_malformed_total",
-             "tcpa_capture_total", "tcpa_endpoint_connections", "tcpa_endpoint_anomalies_total"):
+             "tcpa_capture_midstream_total", "tcpa_capture_events_lost_total",
+             "tcpa_core_packets_total", "tcpa_endpoint_connections",
+             "tcpa_endpoint_anomalies_total"):
     assert need in types, "no family " + need
 if want:
     assert want in samples, "no sample %s in:\n%s" % (want, "\n".join(k for k in samples if "endpoint" in k))

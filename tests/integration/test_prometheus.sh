@@ -76,4 +76,46 @@ up() {
 }
 run "scrape target is up" up
 
+# Every query of the shipped Grafana dashboard is valid PromQL on the real
+# server, and every metric name it names is one tcpa exports.
+dashboard() {
+    python3 - "$port_p" "$TCPA_SRC/deploy/grafana-dashboard.json" <<'PY'
+import json, re, sys, urllib.error, urllib.parse, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}/api/v1/"
+def get(path):
+    try:
+        return json.load(urllib.request.urlopen(base + path, timeout=5))
+    except urllib.error.HTTPError as e:
+        return json.load(e)
+names = set(get("label/__name__/values")["data"])
+exprs = []
+def walk(o):
+    if isinstance(o, dict):
+        if isinstance(o.get("expr"), str):
+            exprs.append(o["expr"])
+        for v in o.values():
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.load(open(sys.argv[2])))
+assert exprs, "no query in the dashboard"
+bad = []
+for e in exprs:
+    q = e.replace("$instance", ".*").replace("$__rate_interval", "1m").replace("$topk", "10")
+    r = get("query?query=" + urllib.parse.quote(q))
+    if r.get("status") != "success":
+        bad.append(("invalid", e, r.get("error")))
+    for n in re.findall(r"\btcpa_[a-z0-9_]+\b", re.sub(r'"[^"]*"', '""', q)):
+        if n not in names:
+            bad.append(("not exported", n))
+    for rx in re.findall(r'__name__=~\\?"([^"\\]+)', q):
+        if not any(re.fullmatch(rx, n) for n in names):
+            bad.append(("no name matches", rx))
+print(len(exprs), "queries,", len(names), "names exported")
+assert not bad, bad
+PY
+}
+run "every Grafana query is valid and names exported metrics" dashboard
+
 finish

@@ -225,30 +225,19 @@ clock_correct(struct live_clock *k)
 
 /* ---- dataplane ---- */
 
-static int
-rings_create(struct tcpa_app *app)
+/* A ring on the socket of the RX core that reads it. */
+static struct rte_ring *
+ring_make(struct tcpa_app *app, unsigned owner, const char *name)
 {
-	for (unsigned j = 0; j < app->nworkers && app->nworkers > 1; j++) {
-		for (unsigned k = 0; k < app->nworkers; k++) {
-			char name[RTE_RING_NAMESIZE];
-			struct rte_ring *r;
+	struct rte_ring *r = rte_ring_create_elem(name, sizeof(struct tcpa_pkt),
+		(unsigned)app->conf.ring_size,
+		(int)rte_lcore_to_socket_id(app->workers[owner].lcore),
+		RING_F_SP_ENQ | RING_F_SC_DEQ);
 
-			if (j == k)
-				continue;
-			snprintf(name, sizeof(name), "tcpa_%u_%u", j, k);
-			r = rte_ring_create_elem(name, sizeof(struct tcpa_pkt),
-					(unsigned)app->conf.ring_size, (int)rte_lcore_to_socket_id(
-						app->workers[k].lcore), RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (r == NULL) {
-				fprintf(stderr, "tcpa: cannot create ring %s: %s\n", name,
-					rte_strerror(rte_errno));
-				return -1;
-			}
-			app->workers[j].out[k] = r;
-			app->workers[k].in[j] = r;
-		}
-	}
-	return 0;
+	if (r == NULL)
+		fprintf(stderr, "tcpa: cannot create ring %s: %s\n", name,
+			rte_strerror(rte_errno));
+	return r;
 }
 
 static int
@@ -281,18 +270,14 @@ workers_create(struct tcpa_app *app)
 				"memory\n", msz >> 20, lc, app->conf.flows_per_core);
 			return -1;
 		}
-		w->idx = i;
+		tcpa_worker_init(w, app, i, tcpa_engine_init(mem, &ec));
 		w->lcore = lc;
-		w->nworkers = app->nworkers;
-		w->eng = tcpa_engine_init(mem, &ec);
-		w->secret = &app->secret;
-		w->ctl = &app->ctl;
 		w->clock = &app->clock;
 		w->rx_only = app->opt.rx_only;
 		w->pub_period = rte_get_tsc_hz() / 1000;
 		i++;
 	}
-	return rings_create(app);
+	return tcpa_workers_connect(app, ring_make);
 }
 
 /* af_packet ports: their interfaces' kernel counters now, for rx_missed. */

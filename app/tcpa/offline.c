@@ -92,31 +92,20 @@ worker_count(const struct tcpa_app *app)
 	return n > TCPA_MAX_WORKERS ? TCPA_MAX_WORKERS : n;
 }
 
-static int
-rings_create(struct tcpa_app *app)
+/* A ring in mapped memory: no EAL memory to take it from. */
+static struct rte_ring *
+ring_make(struct tcpa_app *app, unsigned owner, const char *name)
 {
-	unsigned n = app->nworkers;
 	unsigned slots = (unsigned)app->conf.ring_size;
 	ssize_t sz = rte_ring_get_memsize_elem(sizeof(struct tcpa_pkt), slots);
+	struct rte_ring *r = sz > 0 ? zmap((size_t)sz) : NULL;
 
-	if (sz < 0)
-		return -EINVAL;
-	for (unsigned j = 0; j < n && n > 1; j++) {
-		for (unsigned k = 0; k < n; k++) {
-			char name[RTE_RING_NAMESIZE];
-			struct rte_ring *r;
-
-			if (j == k)
-				continue;
-			r = zmap((size_t)sz);
-			snprintf(name, sizeof(name), "tcpa_%u_%u", j, k);
-			if (r == NULL || rte_ring_init(r, name, slots, RING_F_SP_ENQ | RING_F_SC_DEQ))
-				return -ENOMEM;
-			app->workers[j].out[k] = r;
-			app->workers[k].in[j] = r;
-		}
+	(void)owner;
+	if (r == NULL || rte_ring_init(r, name, slots, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+		fprintf(stderr, "tcpa: cannot make ring %s\n", name);
+		return NULL;
 	}
-	return 0;
+	return r;
 }
 
 static int
@@ -142,17 +131,12 @@ workers_create(struct tcpa_app *app)
 				app->conf.flows_per_core);
 			return -ENOMEM;
 		}
-		w->idx = i;
+		tcpa_worker_init(w, app, i, tcpa_engine_init(mem, &ec));
 		w->lcore = i;
-		w->nworkers = app->nworkers;
-		w->eng = tcpa_engine_init(mem, &ec);
-		w->secret = &app->secret;
-		w->ctl = &app->ctl;
 		w->offline = true;
-		w->ts_off = -1;
 		w->input = i == 0 ? app->input : NULL;
 	}
-	return rings_create(app);
+	return tcpa_workers_connect(app, ring_make);
 }
 
 static void *

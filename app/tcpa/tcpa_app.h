@@ -120,6 +120,19 @@ void tcpa_worker_publish(struct worker *w);
 /** The RX core loop (an lcore function or a thread's body). */
 int tcpa_worker_main(void *arg);
 
+struct tcpa_app;
+
+/** What every RX core is, whatever runs it: index, engine, secret, flags. */
+void tcpa_worker_init(struct worker *w, struct tcpa_app *app, unsigned idx,
+		struct tcpa_engine *eng);
+
+/** A ring of tcpa_pkt, single producer and consumer, for RX core @p owner. NULL on error. */
+typedef struct rte_ring *(*tcpa_ring_make_fn)(struct tcpa_app *app, unsigned owner,
+		const char *name);
+
+/** A ring from every RX core to every other, made by @p make. 0, or -1. */
+int tcpa_workers_connect(struct tcpa_app *app, tcpa_ring_make_fn make);
+
 /* What the process was asked to do (command line). */
 struct opts {
 	char *pcap[TCPA_MAX_INPUTS];

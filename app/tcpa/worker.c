@@ -16,6 +16,7 @@
  * ring it may need lacks room for a burst. Live never waits: a full ring
  * drops and counts (ring_full).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -300,5 +301,37 @@ tcpa_worker_main(void *arg)
 		tcpa_engine_finish(w->eng);
 	tcpa_worker_publish(w);
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+tcpa_worker_init(struct worker *w, struct tcpa_app *app, unsigned idx, struct tcpa_engine *eng)
+{
+	w->idx = idx;
+	w->nworkers = app->nworkers;
+	w->eng = eng;
+	w->secret = &app->secret;
+	w->ctl = &app->ctl;
+	w->ts_off = -1;
+}
+
+int
+tcpa_workers_connect(struct tcpa_app *app, tcpa_ring_make_fn make)
+{
+	for (unsigned j = 0; j < app->nworkers && app->nworkers > 1; j++) {
+		for (unsigned k = 0; k < app->nworkers; k++) {
+			char name[RTE_RING_NAMESIZE];
+			struct rte_ring *r;
+
+			if (j == k)
+				continue;
+			snprintf(name, sizeof(name), "tcpa_%u_%u", j, k);
+			r = make(app, k, name);
+			if (r == NULL)
+				return -1;
+			app->workers[j].out[k] = r;
+			app->workers[k].in[j] = r;
+		}
+	}
 	return 0;
 }

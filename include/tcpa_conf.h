@@ -21,7 +21,7 @@
 #define TCPA_CONF_NUM(X) \
 	X(flows_per_core,        1048576, 1024, 1U << 30, 0, \
 	  "connections each RX core can track; memory is reserved at start (128 B each)") \
-	X(endpoints_per_core,    65536, 256, 1U << 24, 0, \
+	X(endpoints_per_core,    65536, 256, (1U << 22) - 1, 0, \
 	  "server endpoints (ip:port) and client addresses each RX core can aggregate") \
 	X(ring_size,             4096, 256, 1U << 20, 0, \
 	  "slots of each core-to-core dispatch ring (power of two)") \

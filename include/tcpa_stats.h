@@ -56,7 +56,9 @@
 	X(tcp_unexpected, capture, tcp_unexpected, tcpa_capture_tcp_unexpected_total, counter, \
 	  "Segments the state machine did not expect in the endpoint's state.") \
 	X(ep_full, capture, ep_full, tcpa_capture_ep_full_total, counter, \
-	  "Connection sides not aggregated: endpoint table full (raise endpoints_per_core).") \
+	  "Connection sides not aggregated: endpoint table full of records worth keeping.") \
+	X(ep_evicted, capture, ep_evicted, tcpa_capture_ep_evicted_total, counter, \
+	  "Endpoint records that gave way: nothing live or to report, or one-off SYN sources.") \
 	X(timer_full, capture, timer_full, tcpa_capture_timer_full_total, counter, \
 	  "Timed rules skipped: timer queue full.") \
 	X(events_lost, capture, events_lost, tcpa_capture_events_lost_total, counter, \

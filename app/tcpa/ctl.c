@@ -288,7 +288,7 @@ ports_offline(const struct tcpa_app *app)
 }
 
 static json_t *
-core_json(const struct worker *w)
+core_json(const struct tcpa_app *app, const struct worker *w)
 {
 	struct tcpa_flow_table *ft = tcpa_engine_flows(w->eng);
 	uint32_t cap = tcpa_flow_capacity(ft);
@@ -296,9 +296,12 @@ core_json(const struct worker *w)
 	json_t *o;
 
 	tcpa_worker_stats(w, &st);
-	o = json_pack("{s:i,s:i,s:I,s:I,s:f}", "core", w->idx, "lcore", w->lcore,
+	o = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:f}", "core", w->idx, "lcore", w->lcore,
 		"flow_capacity", (json_int_t)cap,
 		"flow_table_bytes", (json_int_t)tcpa_flow_table_bytes(ft),
+		"endpoint_capacity", (json_int_t)app->conf.endpoints_per_core,
+		"endpoint_table_bytes",
+		(json_int_t)tcpa_ep_table_bytes(tcpa_engine_endpoints(w->eng)),
 		"flow_fill", cap != 0 ? (double)st.flows_active / cap : 0.0);
 	for (unsigned i = 0; o != NULL && i < tcpa_stat_ndefs; i++)
 		json_object_set_new(o, tcpa_stat_defs[i].key,
@@ -314,7 +317,7 @@ tcpa_ctl_stats(struct tcpa_app *app, const json_t *args, json_t **out)
 
 	(void)args;
 	for (unsigned i = 0; cores != NULL && i < app->nworkers; i++)
-		json_array_append_new(cores, core_json(&app->workers[i]));
+		json_array_append_new(cores, core_json(app, &app->workers[i]));
 	return answer(out, json_pack("{s:o,s:o,s:{s:I,s:I}}",
 		"ports", app->offline ? ports_offline(app) : ports_live(app), "cores", cores,
 		"mempool", "in_use", (json_int_t)(mp != NULL ? rte_mempool_in_use_count(mp) : 0),

@@ -43,7 +43,11 @@ tcpa_live_clock_ns(const struct live_clock *k, uint64_t tsc)
 {
 	const struct live_clock_slot *s = &k->slot[__atomic_load_n(&k->cur, __ATOMIC_ACQUIRE) & 1];
 
-	return s->ns0 + (uint64_t)(((__uint128_t)(tsc - s->tsc0) * s->mult) >> 32);
+	/*
+	 * Signed: a core may have read the TSC just before the control core
+	 * moved the anchor past it.
+	 */
+	return s->ns0 + (uint64_t)(((__int128)(int64_t)(tsc - s->tsc0) * (__int128)s->mult) >> 32);
 }
 
 static bool

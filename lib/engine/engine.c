@@ -51,12 +51,11 @@ tcpa_engine_memsize(const struct tcpa_engine_conf *c)
 
 /* ---- endpoint bookkeeping ---- */
 
-static inline void
-ep_add(struct tcpa_ep_table *t, uint32_t i, unsigned st, int delta)
+/* The endpoint record of side @side of @c, NULL if none (refused, or it gave way). */
+static inline struct tcpa_ep *
+ep_of(struct tcpa_engine *e, const struct tcpa_conn *c, unsigned side)
 {
-	struct tcpa_ep *e = tcpa_ep_at(t, i);
-
-	__atomic_store_n(&e->states[st], e->states[st] + (uint32_t)delta, __ATOMIC_RELAXED);
+	return tcpa_ep_at(e->ep, cold_of(e, c)->ep[side]);
 }
 
 /* Attach both sides of @c to their endpoint records, counting their states. */
@@ -67,16 +66,21 @@ ep_bind(struct tcpa_engine *e, struct tcpa_conn *c)
 		struct tcpa_ep_key k;
 		uint32_t i;
 
+		struct tcpa_ep *r;
+		int evicted = 0;
+
 		tcpa_ep_key_of(&c->flow, side,
 			side == c->tcp.cli ? TCPA_EP_CLIENT : TCPA_EP_SERVER, &k);
-		i = tcpa_ep_get(e->ep, &k);
+		i = tcpa_ep_get(e->ep, &k, &evicted);
 		cold_of(e, c)->ep[side] = i;
-		if (unlikely(i == 0)) {
+		e->st.ep_evicted += (unsigned)evicted;
+		r = tcpa_ep_at(e->ep, i);
+		if (unlikely(r == NULL)) {
 			e->st.ep_full++;
 			continue;
 		}
-		ep_add(e->ep, i, c->tcp.half[side].state, 1);
-		tcpa_ep_at(e->ep, i)->conns++;
+		tcpa_ep_count_add(&r->states[c->tcp.half[side].state], 1);
+		r->conns++;
 	}
 }
 
@@ -86,8 +90,10 @@ ep_unbind(struct tcpa_engine *e, struct tcpa_conn *c, const uint8_t state[2])
 	struct tcpa_conn_cold *x = cold_of(e, c);
 
 	for (unsigned side = 0; side < 2; side++) {
-		if (x->ep[side] != 0)
-			ep_add(e->ep, x->ep[side], state[side], -1);
+		struct tcpa_ep *r = tcpa_ep_at(e->ep, x->ep[side]);
+
+		if (r != NULL)
+			tcpa_ep_count_add(&r->states[state[side]], -1);
 		x->ep[side] = 0;
 	}
 }
@@ -145,9 +151,12 @@ roles_changed(struct tcpa_engine *e, struct tcpa_conn *c, const struct tcpa_tcp_
 	struct tcpa_conn_cold *x = cold_of(e, c);
 
 	if (!(r->what & TCPA_TCP_R_NEW_CONN)) {
-		for (unsigned s = 0; s < 2; s++)
-			if (x->ep[s] != 0)
-				tcpa_ep_at(e->ep, x->ep[s])->conns--;
+		for (unsigned s = 0; s < 2; s++) {
+			struct tcpa_ep *ep = tcpa_ep_at(e->ep, x->ep[s]);
+
+			if (ep != NULL && ep->conns != 0)
+				ep->conns--;
+		}
 	}
 	ep_unbind(e, c, r->old_state);
 	ep_bind(e, c);
@@ -228,12 +237,10 @@ static void
 profile_syn(struct tcpa_engine *e, const struct tcpa_conn *c, const struct tcpa_pkt *p,
 		unsigned side)
 {
-	uint32_t i = cold_of(e, c)->ep[side];
-	struct tcpa_ep *ep;
+	struct tcpa_ep *ep = ep_of(e, c, side);
 
-	if (i == 0)
+	if (ep == NULL)
 		return;
-	ep = tcpa_ep_at(e->ep, i);
 	ep->pflags = TCPA_EP_P_SYN | (p->opts & TCPA_OPT_WSCALE ? TCPA_EP_P_WS : 0) |
 		(p->opts & TCPA_OPT_SACKOK ? TCPA_EP_P_SACKOK : 0) |
 		(p->opts & TCPA_OPT_TS ? TCPA_EP_P_TS : 0);
@@ -248,10 +255,10 @@ profile_syn(struct tcpa_engine *e, const struct tcpa_conn *c, const struct tcpa_
 static TCPA_COLD void
 max_win_set(struct tcpa_engine *e, const struct tcpa_conn *c, unsigned side, uint32_t win)
 {
-	uint32_t i = cold_of(e, c)->ep[side];
+	struct tcpa_ep *ep = ep_of(e, c, side);
 
-	if (i != 0 && win > tcpa_ep_at(e->ep, i)->max_win)
-		tcpa_ep_at(e->ep, i)->max_win = win;
+	if (ep != NULL && win > ep->max_win)
+		ep->max_win = win;
 }
 
 static TCPA_COLD void
@@ -259,12 +266,10 @@ rules_count(struct tcpa_engine *e, struct tcpa_conn *c, const struct tcpa_anom_o
 {
 	for (unsigned i = 0; i < o->n; i++) {
 		unsigned a = o->ev[i].anom, sd = o->ev[i].side;
-		uint32_t ep = cold_of(e, c)->ep[sd];
+		struct tcpa_ep *r = ep_of(e, c, sd);
 
 		engine_anom(e, c, sd, a);
-		if (a == TCPA_ANOM_idle_close && ep != 0) {
-			struct tcpa_ep *r = tcpa_ep_at(e->ep, ep);
-
+		if (a == TCPA_ANOM_idle_close && r != NULL) {
 			r->idle_sum_ms += o->idle_ms;
 			if (o->idle_ms > r->idle_max_ms)
 				r->idle_max_ms = o->idle_ms;
@@ -455,7 +460,7 @@ tcpa_engine_init(void *mem, const struct tcpa_engine_conf *c)
 	flow_params(c, &prm, e);
 	e->ft = tcpa_flow_table_init(p, &prm);
 	p += align64(tcpa_flow_table_memsize(&prm));
-	e->ep = tcpa_ep_table_init(p, c->endpoints, &c->secret);
+	e->ep = tcpa_ep_table_init(p, c->endpoints, &c->secret, c->zeroed);
 	p += align64(tcpa_ep_table_memsize(c->endpoints));
 	for (unsigned qi = 0; qi < Q_MAX; qi++) {
 		e->q[qi].v = (struct tev *)(void *)p;

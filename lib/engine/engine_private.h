@@ -83,11 +83,13 @@ void engine_event(struct tcpa_engine *e, const struct tcpa_conn *c, unsigned sid
 static inline void
 engine_anom(struct tcpa_engine *e, struct tcpa_conn *c, unsigned side, unsigned a)
 {
-	uint32_t ep = cold_of(e, c)->ep[side];
+	struct tcpa_ep *ep = tcpa_ep_at(e->ep, cold_of(e, c)->ep[side]);
 
 	e->st.anom[a]++;
-	if (ep != 0)
-		tcpa_ep_at(e->ep, ep)->anom[a]++;
+	if (ep != NULL) {
+		ep->anom[a]++;
+		ep->noted = 1;
+	}
 	if (e->ev != NULL)
 		engine_event(e, c, side, a);
 }

@@ -40,11 +40,11 @@ fifo_push(struct tcpa_engine *e, unsigned qi, uint32_t idx, uint32_t stamp)
 static void
 cw_unstick(struct tcpa_engine *e, struct tcpa_conn *c, unsigned sd)
 {
-	uint32_t ep = cold_of(e, c)->ep[sd];
+	struct tcpa_ep *ep = tcpa_ep_at(e->ep, cold_of(e, c)->ep[sd]);
 
 	c->rules.hflags[sd] &= (uint8_t)~TCPA_AH_CW_STUCK;
-	if (ep != 0)
-		tcpa_ep_at(e->ep, ep)->cw_stuck--;
+	if (ep != NULL)
+		tcpa_ep_count_add(&ep->cw_stuck, -1);
 }
 
 /*
@@ -117,9 +117,12 @@ timers_flow_drop(struct tcpa_engine *e, struct tcpa_conn *c, int evicted)
 {
 	struct tcpa_conn_cold *x = cold_of(e, c);
 
-	for (unsigned sd = 0; sd < 2; sd++)
-		if ((c->rules.hflags[sd] & TCPA_AH_CW_STUCK) && x->ep[sd] != 0)
-			tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck--;
+	for (unsigned sd = 0; sd < 2; sd++) {
+		struct tcpa_ep *ep = tcpa_ep_at(e->ep, x->ep[sd]);
+
+		if ((c->rules.hflags[sd] & TCPA_AH_CW_STUCK) && ep != NULL)
+			tcpa_ep_count_add(&ep->cw_stuck, -1);
+	}
 	if (!evicted && syn_pending(c, x, 0))
 		syn_unanswered(e, c, x);
 }
@@ -189,8 +192,8 @@ check_close_wait(struct tcpa_engine *e, const struct tev *t)
 		return 1;
 	c->rules.hflags[sd] |= TCPA_AH_CW_STUCK;
 	engine_anom(e, c, sd, TCPA_ANOM_close_wait_stuck);
-	if (x->ep[sd] != 0)
-		tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck++;
+	if (tcpa_ep_at(e->ep, x->ep[sd]) != NULL)
+		tcpa_ep_count_add(&tcpa_ep_at(e->ep, x->ep[sd])->cw_stuck, 1);
 	return 1;
 }
 

@@ -79,24 +79,23 @@ tcpa_report_merge_eps(struct tcpa_ep_table *const *tabs, unsigned n,
 	m.mask = slots - 1;
 	for (unsigned c = 0; c < n; c++) {
 		for (uint32_t i = 1; i <= tcpa_ep_slots(tabs[c]); i++) {
-			struct tcpa_ep *e = tcpa_ep_at(tabs[c], i);
+			struct tcpa_ep ep, *e = &ep;
 			struct tcpa_report_ep *r;
 
-			if (__atomic_load_n(&e->used, __ATOMIC_ACQUIRE) == 0)
+			if (!tcpa_ep_read(tabs[c], i, &ep))
 				continue;
 			r = merge_get(&m, &e->key);
 			for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
-				r->states[s] += (int32_t)__atomic_load_n(&e->states[s], __ATOMIC_RELAXED);
-			r->conns += __atomic_load_n(&e->conns, __ATOMIC_RELAXED);
+				r->states[s] += e->states[s];
+			r->conns += e->conns;
 			for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
-				r->anom[a] += __atomic_load_n(&e->anom[a], __ATOMIC_RELAXED);
-			r->cw_stuck += (int32_t)__atomic_load_n(&e->cw_stuck, __ATOMIC_RELAXED);
-			r->tw_peak += __atomic_load_n(&e->tw_peak, __ATOMIC_RELAXED);
-			r->idle_sum_ms += __atomic_load_n(&e->idle_sum_ms, __ATOMIC_RELAXED);
-			r->idle_max_ms = RMAX(r->idle_max_ms,
-				__atomic_load_n(&e->idle_max_ms, __ATOMIC_RELAXED));
-			r->max_win = RMAX(r->max_win, __atomic_load_n(&e->max_win, __ATOMIC_RELAXED));
-			if (__atomic_load_n(&e->pflags, __ATOMIC_RELAXED) & TCPA_EP_P_SYN) {
+				r->anom[a] += e->anom[a];
+			r->cw_stuck += e->cw_stuck;
+			r->tw_peak += e->tw_peak;
+			r->idle_sum_ms += e->idle_sum_ms;
+			r->idle_max_ms = RMAX(r->idle_max_ms, e->idle_max_ms);
+			r->max_win = RMAX(r->max_win, e->max_win);
+			if (e->pflags & TCPA_EP_P_SYN) {
 				r->pflags |= e->pflags;
 				r->mss = e->mss;
 				r->wscale = e->wscale;

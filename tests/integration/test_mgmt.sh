@@ -263,7 +263,7 @@ check "CLOSE_WAIT of the leaking endpoint rises with the kernel's" \
 ctl endpoints >"$WORK/endpoints.txt"
 cat "$WORK/endpoints.txt"
 check "endpoints table: CLOSE_WAIT column and diagnosis" bash -c \
-    "grep -q 'CLOSE_WAIT' '$WORK/endpoints.txt' && grep -Eq '^$SERVER_IP4:8080 .*30 connections (stuck )?in CLOSE_WAIT' '$WORK/endpoints.txt'"
+    "grep -q 'CLOSE_WAIT' '$WORK/endpoints.txt' && grep -Eq '^$SERVER_IP4:8080 +server +30 +- +30 +[0-9]+ connections? (stuck )?in CLOSE_WAIT' '$WORK/endpoints.txt'"
 ctl endpoints state=CLOSE_WAIT top=1 --json >"$WORK/top1.json"
 check "endpoints filters: state, top" "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]));
 assert len(d) == 1 and d[0]["endpoint"] == sys.argv[2], d' "$WORK/top1.json" "$SERVER_IP4:8080"

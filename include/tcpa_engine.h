@@ -195,6 +195,12 @@ struct tcpa_stats *tcpa_engine_stats(struct tcpa_engine *e);
 struct tcpa_flow_table *tcpa_engine_flows(struct tcpa_engine *e);
 struct tcpa_ep_table *tcpa_engine_endpoints(struct tcpa_engine *e);
 
+/** Entries of the table ever used: connection indexes run 1 .. this. */
+uint32_t tcpa_engine_conns(struct tcpa_engine *e);
+
+/** The entry at index @p i (it may be free: check flow.live), NULL past the used ones. */
+const struct tcpa_conn *tcpa_engine_conn(struct tcpa_engine *e, uint32_t i);
+
 /** The cold entry of connection @p c of this engine's table. */
 struct tcpa_conn_cold *tcpa_engine_cold(struct tcpa_engine *e, const struct tcpa_conn *c);
 

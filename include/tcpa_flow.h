@@ -316,6 +316,9 @@ uint32_t tcpa_flow_index(const struct tcpa_flow_table *t, const struct tcpa_flow
 /** Entry at index @p i, or NULL if out of range (it may be free: check live). */
 struct tcpa_flow *tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i);
 
+/** Entries ever used: indexes 1 .. this may hold flows (any core may read it). */
+uint32_t tcpa_flow_used(const struct tcpa_flow_table *t);
+
 /** Flows in the table now. */
 uint32_t tcpa_flow_count(const struct tcpa_flow_table *t);
 /** Bytes of the table's region (buckets, entries, cold entries, lists). */

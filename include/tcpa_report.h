@@ -82,8 +82,17 @@ struct tcpa_flow_filter {
 	int any_port;           /* "port": either side, -1 = any */
 	int state;              /* either endpoint's state, -1 = any */
 	int anom;               /* a connection condition it showed, -1 = any */
-	size_t top;             /* at most this many records */
+	size_t top;             /* at most this many records (SIZE_MAX: all) */
+	size_t offset;          /* skip this many first */
+	int has_cursor;         /* table order from where a previous listing stopped */
+	unsigned cursor_engine;
+	uint32_t cursor_index;
 };
+
+/* Engines a listing walks at most (one per RX core). */
+#define TCPA_REPORT_MAX_ENGINES 64
+/* Records a sorted listing keeps at most (offset + top): its memory bound. */
+#define TCPA_REPORT_MAX_SORTED 100000
 
 /** A filter that takes every connection. */
 void tcpa_report_flow_filter_all(struct tcpa_flow_filter *x);
@@ -91,7 +100,8 @@ void tcpa_report_flow_filter_all(struct tcpa_flow_filter *x);
 /**
  * The filter of a "flows" request's arguments: "ip", "src", "dst" (IPv4 or
  * IPv6), "port", "sport", "dport", "state", "anomaly" (close_wait_stuck,
- * idle_close, stale_reuse or syn_unanswered), "top" (default 1000, 0 = all).
+ * idle_close, stale_reuse or syn_unanswered), "top" (default 1000, 0 = all),
+ * "offset", "cursor" (where a table-order listing stopped).
  * @return 0, or -EINVAL with @p err saying which argument is wrong.
  */
 int tcpa_report_flow_filter(const struct json_t *args, struct tcpa_flow_filter *x,
@@ -113,12 +123,72 @@ struct json_t *tcpa_report_flow(const struct tcpa_conn *c, const struct tcpa_con
 		uint32_t now_ms);
 
 /**
- * The records of the connections of @p n engines that pass @p flt, longest
- * idle first, at most flt->top. Reads other cores' tables without
+ * The records of the connections of @p n engines that pass @p flt: longest
+ * idle first when offset + top is at most TCPA_REPORT_MAX_SORTED, else
+ * (every connection) in table order. Reads other cores' tables without
  * stopping them. NULL on ENOMEM.
  */
 struct json_t *tcpa_report_flows(struct tcpa_engine *const *engs, unsigned n,
 		const struct tcpa_flow_filter *flt);
+
+/*
+ * Listings produced record by record, in bounded memory and bounded work
+ * per call, for answers too large to build at once.
+ */
+struct tcpa_flow_iter;
+
+/**
+ * Connections of @p n engines that pass @p flt: @p sorted, the offset + top
+ * longest idle (at most TCPA_REPORT_MAX_SORTED, kept in a heap while the
+ * tables are scanned); else in table order from the filter's cursor.
+ * NULL with errno EINVAL (too many to sort) or ENOMEM.
+ */
+struct tcpa_flow_iter *tcpa_flow_iter_create(struct tcpa_engine *const *engs, unsigned n,
+		const struct tcpa_flow_filter *flt, int sorted);
+
+/**
+ * The next record, visiting at most *@p budget table entries (decremented).
+ * @return 1 with *@p rec set (caller owns it); 2 when the budget ran out
+ *   first (call again); 0 at the end; -ENOMEM.
+ */
+int tcpa_flow_iter_next(struct tcpa_flow_iter *it, struct json_t **rec, unsigned *budget);
+
+/** Connections that passed the filter among those visited so far (all, at the end). */
+uint64_t tcpa_flow_iter_total(const struct tcpa_flow_iter *it);
+
+/**
+ * Table order: where the listing stopped, as "E:I" for the next request's
+ * "cursor". @return 0 if the tables were walked to their end (no cursor).
+ */
+int tcpa_flow_iter_cursor(const struct tcpa_flow_iter *it, char *buf, size_t len);
+
+void tcpa_flow_iter_free(struct tcpa_flow_iter *it);
+
+struct tcpa_ep_iter;
+
+/**
+ * The endpoints of @p n tables, merged, those with a connection in @p state
+ * (-1: any) and a count of @p anom (-1: any), most severe first, from
+ * @p offset, at most @p top (0: all). NULL on ENOMEM.
+ */
+struct tcpa_ep_iter *tcpa_ep_iter_create(struct tcpa_ep_table *const *tabs, unsigned n,
+		int state, int anom, size_t offset, size_t top, const struct tcpa_conf *conf);
+
+/**
+ * The next endpoint object, merging and sorting at most about *@p budget
+ * steps (decremented) on the way.
+ * @return 1 with *@p rec set (caller owns it); 2 when the budget ran out
+ *   first (call again); 0 at the end; -ENOMEM.
+ */
+int tcpa_ep_iter_next(struct tcpa_ep_iter *it, struct json_t **rec, unsigned *budget);
+
+/** Endpoints that passed the filter, before offset and top (known once the first record came). */
+size_t tcpa_ep_iter_total(const struct tcpa_ep_iter *it);
+
+void tcpa_ep_iter_free(struct tcpa_ep_iter *it);
+
+/** The severity an endpoint is sorted by (CLOSE_WAIT first, then anomalies, then states). */
+uint64_t tcpa_report_ep_severity(const struct tcpa_report_ep *e);
 
 /**
  * The Prometheus text exposition of a report and (if not NULL) a stats

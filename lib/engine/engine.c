@@ -506,6 +506,18 @@ tcpa_engine_endpoints(struct tcpa_engine *e)
 	return e->ep;
 }
 
+uint32_t
+tcpa_engine_conns(struct tcpa_engine *e)
+{
+	return tcpa_flow_used(e->ft);
+}
+
+const struct tcpa_conn *
+tcpa_engine_conn(struct tcpa_engine *e, uint32_t i)
+{
+	return i >= 1 && i <= tcpa_flow_used(e->ft) ? &e->conns[i] : NULL;
+}
+
 struct tcpa_conn_cold *
 tcpa_engine_cold(struct tcpa_engine *e, const struct tcpa_conn *c)
 {

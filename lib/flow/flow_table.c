@@ -473,6 +473,12 @@ tcpa_flow_at(struct tcpa_flow_table *t, uint32_t i)
 }
 
 uint32_t
+tcpa_flow_used(const struct tcpa_flow_table *t)
+{
+	return __atomic_load_n(&t->fresh, __ATOMIC_ACQUIRE);
+}
+
+uint32_t
 tcpa_flow_count(const struct tcpa_flow_table *t)
 {
 	return t->fresh - t->nfree;

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "report_private.h"
 #include "tcpa_report.h"
 #include "tcpa_tcp.h"
 
@@ -19,26 +20,28 @@
 
 /* ---- merging ---- */
 
-struct merge {
-	struct tcpa_report_ep *v;
-	size_t n, cap;
-	uint32_t *slot;         /* open-addressing index into v, +1; 0 = empty */
-	size_t mask;
-};
-
 static uint64_t
 key_hash(const struct tcpa_ep_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t w[3];
 
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
+	uint64_t h;
+
+	memcpy(w, k, sizeof(w));
+	/*
+	 * Every bit of the key reaches the low bits the index takes: IPv4
+	 * addresses differ only in the high half of the second word.
+	 */
+	h = w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ (w[2] * 0xc2b2ae3d27d4eb4fULL);
+	h ^= h >> 31;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
+_Static_assert(sizeof(struct tcpa_ep_key) == 24, "key_hash reads three words");
+
 static struct tcpa_report_ep *
-merge_get(struct merge *m, const struct tcpa_ep_key *k)
+merge_get(struct report_merge *m, const struct tcpa_ep_key *k)
 {
 	size_t i = key_hash(k) & m->mask;
 
@@ -48,7 +51,6 @@ merge_get(struct merge *m, const struct tcpa_ep_key *k)
 		if (s == 0) {
 			struct tcpa_report_ep *e = &m->v[m->n];
 
-			memset(e, 0, sizeof(*e));
 			e->key = *k;
 			m->slot[i] = (uint32_t)++m->n;
 			return e;
@@ -58,51 +60,90 @@ merge_get(struct merge *m, const struct tcpa_ep_key *k)
 	}
 }
 
+static void
+merge_add(struct tcpa_report_ep *r, const struct tcpa_ep *e)
+{
+	for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
+		r->states[s] += e->states[s];
+	r->conns += e->conns;
+	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
+		r->anom[a] += e->anom[a];
+	r->cw_stuck += e->cw_stuck;
+	r->tw_peak += e->tw_peak;
+	r->idle_sum_ms += e->idle_sum_ms;
+	r->idle_max_ms = RMAX(r->idle_max_ms, e->idle_max_ms);
+	r->max_win = RMAX(r->max_win, e->max_win);
+	if (e->pflags & TCPA_EP_P_SYN) {
+		r->pflags |= e->pflags;
+		r->mss = e->mss;
+		r->wscale = e->wscale;
+	}
+}
+
+int
+report_merge_init(struct report_merge *m, struct tcpa_ep_table *const *tabs, unsigned n)
+{
+	size_t total = 0, slots = 16;
+
+	memset(m, 0, sizeof(*m));
+	if (n > TCPA_REPORT_MAX_ENGINES)
+		return -EINVAL;
+	for (unsigned c = 0; c < n; c++) {
+		m->limit[c] = tcpa_ep_slots(tabs[c]);
+		total += m->limit[c];
+	}
+	while (slots < total * 2)
+		slots <<= 1;
+	/* Zeroed and untouched until used: only the records found cost memory. */
+	m->v = calloc(total + 1, sizeof(*m->v));
+	m->slot = calloc(slots, sizeof(*m->slot));
+	if (m->v == NULL || m->slot == NULL) {
+		free(m->v);
+		free(m->slot);
+		return -ENOMEM;
+	}
+	m->mask = slots - 1;
+	m->tabs = tabs;
+	m->ntabs = n;
+	m->tab = 0;
+	m->idx = 0;
+	return 0;
+}
+
+int
+report_merge_step(struct report_merge *m, unsigned *budget)
+{
+	while (m->tab < m->ntabs) {
+		struct tcpa_ep ep;
+
+		if (*budget == 0)
+			return 0;
+		(*budget)--;
+		/* Slots up to the count seen at init: v has room for those. */
+		if (++m->idx > m->limit[m->tab]) {
+			m->tab++;
+			m->idx = 0;
+			continue;
+		}
+		if (tcpa_ep_read(m->tabs[m->tab], m->idx, &ep))
+			merge_add(merge_get(m, &ep.key), &ep);
+	}
+	free(m->slot);
+	m->slot = NULL;
+	return 1;
+}
+
 int
 tcpa_report_merge_eps(struct tcpa_ep_table *const *tabs, unsigned n,
 		struct tcpa_report_ep **out, size_t *nout)
 {
-	struct merge m = { 0 };
-	size_t total = 0, slots = 16;
+	struct report_merge m;
+	unsigned budget = UINT32_MAX;
 
-	for (unsigned c = 0; c < n; c++)
-		total += tcpa_ep_slots(tabs[c]);
-	while (slots < total * 2)
-		slots <<= 1;
-	m.v = calloc(total + 1, sizeof(*m.v));
-	m.slot = calloc(slots, sizeof(*m.slot));
-	if (m.v == NULL || m.slot == NULL) {
-		free(m.v);
-		free(m.slot);
+	if (report_merge_init(&m, tabs, n) != 0)
 		return -ENOMEM;
-	}
-	m.mask = slots - 1;
-	for (unsigned c = 0; c < n; c++) {
-		for (uint32_t i = 1; i <= tcpa_ep_slots(tabs[c]); i++) {
-			struct tcpa_ep ep, *e = &ep;
-			struct tcpa_report_ep *r;
-
-			if (!tcpa_ep_read(tabs[c], i, &ep))
-				continue;
-			r = merge_get(&m, &e->key);
-			for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
-				r->states[s] += e->states[s];
-			r->conns += e->conns;
-			for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
-				r->anom[a] += e->anom[a];
-			r->cw_stuck += e->cw_stuck;
-			r->tw_peak += e->tw_peak;
-			r->idle_sum_ms += e->idle_sum_ms;
-			r->idle_max_ms = RMAX(r->idle_max_ms, e->idle_max_ms);
-			r->max_win = RMAX(r->max_win, e->max_win);
-			if (e->pflags & TCPA_EP_P_SYN) {
-				r->pflags |= e->pflags;
-				r->mss = e->mss;
-				r->wscale = e->wscale;
-			}
-		}
-	}
-	free(m.slot);
+	while (!report_merge_step(&m, &budget))
+		budget = UINT32_MAX;
 	*out = m.v;
 	*nout = m.n;
 	return 0;
@@ -323,8 +364,8 @@ nomem:
 	return NULL;
 }
 
-static uint64_t
-severity(const struct tcpa_report_ep *e)
+uint64_t
+tcpa_report_ep_severity(const struct tcpa_report_ep *e)
 {
 	uint64_t s = (e->cw_stuck + e->states[TCPA_TCP_ST_CLOSE_WAIT]) * 1000000;
 
@@ -336,29 +377,19 @@ severity(const struct tcpa_report_ep *e)
 	return s;
 }
 
-static int
-by_severity(const void *a, const void *b)
-{
-	uint64_t x = severity(*(const struct tcpa_report_ep *const *)a);
-	uint64_t y = severity(*(const struct tcpa_report_ep *const *)b);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 json_t *
 tcpa_report_endpoints_json(const struct tcpa_report_in *in, size_t lim)
 {
-	const struct tcpa_report_ep **v = calloc(in->neps + 1, sizeof(*v));
-	json_t *a = json_array();
+	struct tcpa_report_ep *v = malloc((in->neps + 1) * sizeof(*v));
+	json_t *a = json_array(), *e;
 
 	if (v == NULL || a == NULL)
 		goto fail;
-	for (size_t i = 0; i < in->neps; i++)
-		v[i] = &in->eps[i];
-	qsort(v, in->neps, sizeof(*v), by_severity);
+	memcpy(v, in->eps, in->neps * sizeof(*v));
+	if (report_eps_sort(v, in->neps) != 0)
+		goto fail;
 	for (size_t i = 0; i < in->neps && i < lim; i++) {
-		json_t *e = tcpa_report_endpoint(v[i], in->conf);
-
+		e = tcpa_report_endpoint(&v[i], in->conf);
 		if (e == NULL || json_array_append_new(a, e))
 			goto fail;
 	}

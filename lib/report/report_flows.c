@@ -7,9 +7,9 @@
  * record, never a crash: every index and state is range-checked on the
  * copy before use.
  */
-#define _GNU_SOURCE /* qsort_r */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,10 +109,29 @@ tcpa_report_flow_filter_all(struct tcpa_flow_filter *x)
 	x->top = SIZE_MAX;
 }
 
+/* "cursor": "E:I", where a table-order listing stopped (engine, entry). */
+static int
+get_cursor(const json_t *args, struct tcpa_flow_filter *x, char *err, size_t len)
+{
+	const json_t *c = json_object_get(args, "cursor");
+	unsigned e, i;
+	char end;
+
+	if (c == NULL)
+		return 0;
+	if (!json_is_string(c) || sscanf(json_string_value(c), "%u:%u%c", &e, &i, &end) != 2)
+		return bad(err, len, "'cursor' must be the \"cursor\" of a previous answer, "
+			"not '%s'", json_is_string(c) ? json_string_value(c) : "?");
+	x->cursor_engine = e;
+	x->cursor_index = i;
+	x->has_cursor = 1;
+	return 0;
+}
+
 int
 tcpa_report_flow_filter(const json_t *args, struct tcpa_flow_filter *x, char *err, size_t len)
 {
-	int top, rc;
+	int top, off, rc;
 
 	tcpa_report_flow_filter_all(x);
 	if ((rc = get_ip(args, "ip", &x->any_ip, &x->ip[0], err, len)) != 0 ||
@@ -123,10 +142,13 @@ tcpa_report_flow_filter(const json_t *args, struct tcpa_flow_filter *x, char *er
 			(rc = get_int(args, "sport", -1, &x->port[0], err, len)) != 0 ||
 			(rc = get_int(args, "dport", -1, &x->port[1], err, len)) != 0 ||
 			(rc = get_int(args, "top", 1000, &top, err, len)) != 0 ||
+			(rc = get_int(args, "offset", 0, &off, err, len)) != 0 ||
+			(rc = get_cursor(args, x, err, len)) != 0 ||
 			(rc = tcpa_report_state_arg(args, &x->state, err, len)) != 0 ||
 			(rc = get_condition(args, &x->anom, err, len)) != 0)
 		return rc;
 	x->top = top == 0 ? SIZE_MAX : (size_t)top;
+	x->offset = (size_t)off;
 	return 0;
 }
 
@@ -210,89 +232,4 @@ tcpa_report_flow(const struct tcpa_conn *c, const struct tcpa_conn_cold *x, uint
 	json_object_set_new(o, "rtt_ms", c->rules.rtt16 != 0 ?
 		json_real((double)c->rules.rtt16 * 16 / 1e3) : json_null());
 	return o;
-}
-
-/* One connection copied out of a live table, with its cold entry. */
-struct flow_rec {
-	struct tcpa_conn c;
-	struct tcpa_conn_cold x;
-};
-
-struct flow_walk {
-	const struct tcpa_flow_filter *flt;
-	struct flow_rec *v;
-	size_t n, cap;
-	int nomem;
-};
-
-static int
-flow_visit(void *arg, const struct tcpa_conn *live, const struct tcpa_conn_cold *lx)
-{
-	struct flow_walk *w = arg;
-	struct flow_rec r;
-
-	/* Copy first, check the copy: the RX core may rewrite the entry now. */
-	memcpy(&r.c, live, sizeof(r.c));
-	memcpy(&r.x, lx, sizeof(r.x));
-	if (!r.c.flow.live || r.c.tcp.half[0].state >= TCPA_TCP_ST_MAX ||
-			r.c.tcp.half[1].state >= TCPA_TCP_ST_MAX ||
-			!tcpa_report_flow_match(w->flt, &r.c, &r.x))
-		return 0;
-	if (w->n == w->cap) {
-		size_t cap = w->cap != 0 ? w->cap * 2 : 1024;
-		struct flow_rec *v = realloc(w->v, cap * sizeof(*v));
-
-		if (v == NULL) {
-			w->nomem = 1;
-			return -1;
-		}
-		w->v = v;
-		w->cap = cap;
-	}
-	w->v[w->n++] = r;
-	return 0;
-}
-
-/* Longest idle first: the stuck connections an operator looks for. */
-static int
-by_idle(const void *a, const void *b, void *arg)
-{
-	uint32_t now_ms = *(const uint32_t *)arg;
-	uint32_t x = now_ms - ((const struct flow_rec *)a)->c.flow.last_ms;
-	uint32_t y = now_ms - ((const struct flow_rec *)b)->c.flow.last_ms;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-json_t *
-tcpa_report_flows(struct tcpa_engine *const *engs, unsigned n, const struct tcpa_flow_filter *x)
-{
-	struct flow_walk w = { .flt = x };
-	uint64_t now_ns = 0;
-	uint32_t now_ms;
-	json_t *a = json_array();
-
-	if (a == NULL)
-		return NULL;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t t = tcpa_engine_now(engs[i]);
-
-		if (t > now_ns)
-			now_ns = t;
-		tcpa_engine_foreach(engs[i], flow_visit, &w);
-	}
-	now_ms = tcpa_ns_to_ms(now_ns);
-	if (w.n > 0)
-		qsort_r(w.v, w.n, sizeof(*w.v), by_idle, &now_ms);
-	for (size_t i = 0; i < w.n && i < x->top && !w.nomem; i++) {
-		json_t *o = tcpa_report_flow(&w.v[i].c, &w.v[i].x, now_ms);
-
-		w.nomem = o == NULL || json_array_append_new(a, o) != 0;
-	}
-	free(w.v);
-	if (w.nomem) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
 }

@@ -274,6 +274,121 @@ test_flow_records(void)
 	engines_close();
 }
 
+/* ---- listings produced part by part ---- */
+
+/* Every record of an iterator, with a budget of 3 entries per call. */
+static unsigned
+drain(struct tcpa_flow_iter *it, json_t *into, unsigned *calls)
+{
+	unsigned n = 0;
+	int rc;
+
+	do {
+		unsigned budget = 3;
+		json_t *r = NULL;
+
+		rc = tcpa_flow_iter_next(it, &r, &budget);
+		(*calls)++;
+		if (rc == 1) {
+			json_array_append_new(into, r);
+			n++;
+		}
+	} while (rc == 1 || rc == 2);
+	CHECK_EQ(rc, 0);
+	return n;
+}
+
+static void
+test_iterators(void)
+{
+	struct tcpa_flow_filter x;
+	struct tcpa_flow_iter *it;
+	struct tcpa_ep_table *tabs[2];
+	json_t *all = json_array(), *page = json_array();
+	unsigned calls = 0, seen = 0;
+	char cur[32];
+
+	engines_open();
+	for (unsigned i = 0; i < 40; i++)
+		conn(i % 2, 0x0a010000 + i, (uint16_t)(40000 + i), 0x0a000002, 80, 10, i % 3 == 0);
+	/* Sorted: longest idle first, offset and top applied, the total counted. */
+	tcpa_report_flow_filter_all(&x);
+	x.top = 5;
+	x.offset = 2;
+	it = tcpa_flow_iter_create(eng, 2, &x, 1);
+	CHECK(it != NULL);
+	CHECK_EQ(drain(it, all, &calls), 5);
+	CHECK(calls >= 40 / 3);  /* the scan went 3 entries at a time */
+	CHECK_EQ(tcpa_flow_iter_total(it), 40);
+	CHECK(!tcpa_flow_iter_cursor(it, cur, sizeof(cur)));
+	tcpa_flow_iter_free(it);
+	/* The third longest idle is the first connection's, the 40th the last. */
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(all, 0), "client")),
+		"10.1.0.2:40002") == 0);
+	json_array_clear(all);
+	/* Table order, 7 at a time through the cursor: each connection once. */
+	x.top = 7;
+	x.offset = 0;
+	x.has_cursor = 1;
+	x.cursor_engine = 0;
+	x.cursor_index = 0;
+	for (int pages = 0; pages < 20; pages++) {
+		it = tcpa_flow_iter_create(eng, 2, &x, 0);
+		seen += drain(it, page, &calls);
+		if (!tcpa_flow_iter_cursor(it, cur, sizeof(cur))) {
+			tcpa_flow_iter_free(it);
+			break;
+		}
+		CHECK_EQ(sscanf(cur, "%u:%u", &x.cursor_engine, &x.cursor_index), 2);
+		tcpa_flow_iter_free(it);
+	}
+	CHECK_EQ(seen, 40);
+	{
+		size_t i, j;
+		json_t *a, *b;
+
+		json_array_foreach(page, i, a)
+			json_array_foreach(page, j, b)
+				if (i < j)
+					CHECK(strcmp(json_string_value(json_object_get(a, "client")),
+						json_string_value(json_object_get(b, "client"))) != 0);
+	}
+	/* Too many to sort in bounded memory: refused. */
+	x.has_cursor = 0;
+	x.top = TCPA_REPORT_MAX_SORTED;
+	x.offset = 1;
+	CHECK(tcpa_flow_iter_create(eng, 2, &x, 1) == NULL);
+	/* Endpoints: merged, most severe first, offset and top, a few steps a call. */
+	tabs[0] = tcpa_engine_endpoints(eng[0]);
+	tabs[1] = tcpa_engine_endpoints(eng[1]);
+	{
+		struct tcpa_ep_iter *ei = tcpa_ep_iter_create(tabs, 2, -1, -1, 1, 3, &conf);
+		unsigned got = 0, steps = 0;
+		int rc;
+
+		do {
+			unsigned budget = 4;
+			json_t *r = NULL;
+
+			rc = tcpa_ep_iter_next(ei, &r, &budget);
+			steps++;
+			if (rc == 1) {
+				got++;
+				json_decref(r);
+			}
+		} while (rc == 1 || rc == 2);
+		CHECK_EQ(rc, 0);
+		CHECK_EQ(got, 3);
+		CHECK(steps > 10);
+		/* The server 10.0.0.2:80 and 40 client addresses. */
+		CHECK_EQ(tcpa_ep_iter_total(ei), 41);
+		tcpa_ep_iter_free(ei);
+	}
+	json_decref(all);
+	json_decref(page);
+	engines_close();
+}
+
 /* ---- the report from the counter list ---- */
 
 static void
@@ -408,6 +523,7 @@ main(void)
 {
 	RUN(test_filter_args);
 	RUN(test_flow_records);
+	RUN(test_iterators);
 	RUN(test_report_sections);
 	RUN(test_names_text);
 	return check_summary("report");

@@ -57,6 +57,8 @@
 	  "endpoints listed in the report, most severe first (0 = all)") \
 	X(event_rate,            100, 1, 1000000, 1, \
 	  "event log lines per second per anomaly, live; the rest are counted as suppressed") \
+	X(mgmt_idle_s,           30, 1, 86400, 1, \
+	  "management socket: a client that sends and reads nothing this long is closed") \
 	X(time_jump_s,           3600, 0, 1U << 30, 0, \
 	  "capture analysis: a timestamp this far from the capture's pace is set aside (time_jump); 0 = off")
 

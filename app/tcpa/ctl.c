@@ -8,6 +8,7 @@
  *  - flows are copied out of the live table entry by entry (lib/report).
  * Handlers follow the contract of ctl.h.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ struct snap {
 };
 
 static int
-snap_take(struct tcpa_app *app, struct snap *s)
+snap_take(struct tcpa_app *app, struct snap *s, int with_eps)
 {
 	const struct tcpa_stats *st[TCPA_MAX_WORKERS];
 	struct tcpa_ep_table *ep[TCPA_MAX_WORKERS];
@@ -69,7 +70,9 @@ snap_take(struct tcpa_app *app, struct snap *s)
 	tcpa_report_sum_stats(st, app->nworkers, &s->sum);
 	/* The log's own losses (no file, a write error) count with the queues'. */
 	s->sum.events_lost += tcpa_evlog_lost();
-	return tcpa_report_merge_eps(ep, app->nworkers, &s->eps, &s->neps);
+	s->eps = NULL;
+	s->neps = 0;
+	return with_eps ? tcpa_report_merge_eps(ep, app->nworkers, &s->eps, &s->neps) : 0;
 }
 
 static void
@@ -96,14 +99,15 @@ flows_array(struct tcpa_app *app, const struct tcpa_flow_filter *x)
 	return tcpa_report_flows(engs, app->nworkers, x);
 }
 
-json_t *
-tcpa_app_report(struct tcpa_app *app, int with_flows)
+/* The report; without its endpoints when @with_eps is 0 (they come apart). */
+static json_t *
+report_of(struct tcpa_app *app, int with_flows, int with_eps)
 {
 	struct tcpa_report_in in;
 	struct snap s;
 	json_t *r;
 
-	if (snap_take(app, &s) != 0)
+	if (snap_take(app, &s, with_eps) != 0)
 		return NULL;
 	snap_in(app, &s, &in);
 	r = tcpa_report_build(&in);
@@ -114,7 +118,15 @@ tcpa_app_report(struct tcpa_app *app, int with_flows)
 		tcpa_report_flow_filter_all(&x);
 		json_object_set_new(r, "flows", flows_array(app, &x));
 	}
+	if (r != NULL && !with_eps)
+		json_object_del(r, "endpoints");
 	return r;
+}
+
+json_t *
+tcpa_app_report(struct tcpa_app *app, int with_flows)
+{
+	return report_of(app, with_flows, 1);
 }
 
 /* ---- queries ---- */
@@ -139,7 +151,7 @@ tcpa_ctl_report(struct tcpa_app *app, const json_t *args, json_t **out)
 int
 tcpa_ctl_anomalies(struct tcpa_app *app, const json_t *args, json_t **out)
 {
-	json_t *r = tcpa_app_report(app, 0);
+	json_t *r = report_of(app, 0, 0);
 
 	(void)args;
 	if (r == NULL)
@@ -196,7 +208,7 @@ tcpa_ctl_endpoints(struct tcpa_app *app, const json_t *args, json_t **out)
 	if ((rc = get_int(args, "top", 0, &top, out)) != 0 ||
 			(rc = get_anomaly(args, &anom, out)) != 0)
 		return rc;
-	if (snap_take(app, &s) != 0)
+	if (snap_take(app, &s, 1) != 0)
 		return fail(out, -ENOMEM, "%s", "out of memory");
 	for (size_t i = 0; i < s.neps; i++)
 		if ((st < 0 || s.eps[i].states[st] != 0) && (anom < 0 || s.eps[i].anom[anom] != 0))
@@ -341,4 +353,263 @@ tcpa_ctl_config(struct tcpa_app *app, const json_t *args, json_t **out)
 		tcpa_app_apply_conf(app);
 	}
 	return answer(out, (json_t *)tcpa_conf_dump(&app->conf));
+}
+
+/* ---- answers produced part by part ---- */
+
+/*
+ * A large answer line: a literal head, one or two arrays whose records
+ * come from iterators, literals between them, a tail with the totals.
+ * Each step writes a bounded amount and visits a bounded number of table
+ * entries, so no answer holds more than a step's worth of memory and no
+ * client holds the control loop for more than a step.
+ */
+struct tcpa_ctl_stream {
+	char *lit;                      /* literal to write next (head, separator) */
+	size_t lit_len, lit_off;
+	unsigned sec, nsec;             /* current section, sections */
+	struct {
+		const char *open;       /* literal before its array (after the previous) */
+		struct tcpa_flow_iter *fi;
+		struct tcpa_ep_iter *ei;
+		uint64_t shown;
+	} s[2];
+	int kind;                       /* what the tail says */
+	int done;
+};
+
+enum { STREAM_FLOWS, STREAM_ENDPOINTS, STREAM_REPORT };
+
+/* Table entries one step visits at most: a fraction of a millisecond. */
+#define STREAM_BUDGET 16384
+
+static int
+lit_set(struct tcpa_ctl_stream *s, const char *text)
+{
+	free(s->lit);
+	s->lit = strdup(text);
+	s->lit_len = s->lit != NULL ? strlen(text) : 0;
+	s->lit_off = 0;
+	return s->lit != NULL ? 0 : -ENOMEM;
+}
+
+void
+tcpa_ctl_stream_free(struct tcpa_ctl_stream *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; i < s->nsec; i++) {
+		tcpa_flow_iter_free(s->s[i].fi);
+		tcpa_ep_iter_free(s->s[i].ei);
+	}
+	free(s->lit);
+	free(s);
+}
+
+/* The tail: close the last array, the totals, the newline. */
+static int
+tail(struct tcpa_ctl_stream *s)
+{
+	char t[256], cur[48];
+
+	if (s->kind == STREAM_REPORT) {
+		snprintf(t, sizeof(t), "]}}\n");
+	} else if (s->kind == STREAM_ENDPOINTS) {
+		snprintf(t, sizeof(t), "],\"total\":%zu,\"shown\":%" PRIu64 "}\n",
+			tcpa_ep_iter_total(s->s[0].ei), s->s[0].shown);
+	} else if (tcpa_flow_iter_cursor(s->s[0].fi, cur, sizeof(cur)) &&
+			s->s[0].shown != 0) {
+		snprintf(t, sizeof(t), "],\"total\":%" PRIu64 ",\"shown\":%" PRIu64
+			",\"cursor\":\"%s\"}\n", tcpa_flow_iter_total(s->s[0].fi), s->s[0].shown, cur);
+	} else {
+		snprintf(t, sizeof(t), "],\"total\":%" PRIu64 ",\"shown\":%" PRIu64 "}\n",
+			tcpa_flow_iter_total(s->s[0].fi), s->s[0].shown);
+	}
+	s->done = 1;
+	return lit_set(s, t);
+}
+
+/* The next record of the current section: 1 with *o, 2 budget spent, 0 end, < 0 error. */
+static int
+section_next(struct tcpa_ctl_stream *s, json_t **o, unsigned *budget)
+{
+	if (s->s[s->sec].fi != NULL)
+		return tcpa_flow_iter_next(s->s[s->sec].fi, o, budget);
+	return tcpa_ep_iter_next(s->s[s->sec].ei, o, budget);
+}
+
+/* Write one record, a comma before all but the first. */
+static int
+record(struct tcpa_ctl_stream *s, json_t *o, tcpa_ctl_emit_fn emit, void *arg, size_t *room)
+{
+	char *txt = json_dumps(o, JSON_COMPACT);
+	size_t n;
+	int rc;
+
+	json_decref(o);
+	if (txt == NULL)
+		return -ENOMEM;
+	n = strlen(txt);
+	rc = (s->s[s->sec].shown != 0 ? emit(arg, ",", 1) : 0) | emit(arg, txt, n);
+	free(txt);
+	s->s[s->sec].shown++;
+	*room = *room > n ? *room - n : 0;
+	return rc != 0 ? -ENOMEM : 0;
+}
+
+int
+tcpa_ctl_stream_step(struct tcpa_ctl_stream *s, tcpa_ctl_emit_fn emit, void *arg, size_t room)
+{
+	unsigned budget = STREAM_BUDGET;
+
+	while (room > 0) {
+		json_t *o = NULL;
+		int rc;
+
+		if (s->lit_off < s->lit_len) {
+			if (emit(arg, s->lit + s->lit_off, s->lit_len - s->lit_off) != 0)
+				return -ENOMEM;
+			s->lit_off = s->lit_len;
+			if (s->done)
+				return 1;
+			continue;
+		}
+		rc = section_next(s, &o, &budget);
+		if (rc == 2)
+			return 0;
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			if (record(s, o, emit, arg, &room) != 0)
+				return -ENOMEM;
+			continue;
+		}
+		/* This section is over: the next one's opening, or the tail. */
+		if (++s->sec < s->nsec ? lit_set(s, s->s[s->sec].open) : tail(s))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct tcpa_ctl_stream *
+stream_new(int kind, const char *head)
+{
+	struct tcpa_ctl_stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || lit_set(s, head) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->kind = kind;
+	return s;
+}
+
+static struct tcpa_flow_iter *
+flow_iter(struct tcpa_app *app, const struct tcpa_flow_filter *x)
+{
+	struct tcpa_engine *engs[TCPA_MAX_WORKERS];
+	int sorted = !x->has_cursor && x->top != SIZE_MAX;
+
+	for (unsigned i = 0; i < app->nworkers; i++)
+		engs[i] = app->workers[i].eng;
+	return tcpa_flow_iter_create(engs, app->nworkers, x, sorted);
+}
+
+int
+tcpa_ctl_flows_stream(struct tcpa_app *app, const json_t *args, struct tcpa_ctl_stream **st,
+		json_t **err)
+{
+	struct tcpa_flow_filter x;
+	struct tcpa_ctl_stream *s;
+	char msg[256];
+
+	if (tcpa_report_flow_filter(args, &x, msg, sizeof(msg)) != 0)
+		return fail(err, -EINVAL, "%s", msg);
+	if (!x.has_cursor && x.top != SIZE_MAX && x.top + x.offset > TCPA_REPORT_MAX_SORTED)
+		return fail(err, -EINVAL, "%s", "longest idle first goes up to offset + top = "
+			"100000; top=0 lists every connection in table order, and a cursor "
+			"pages through them");
+	s = stream_new(STREAM_FLOWS, "{\"ok\":true,\"data\":[");
+	if (s == NULL || (s->s[0].fi = flow_iter(app, &x)) == NULL) {
+		tcpa_ctl_stream_free(s);
+		return fail(err, -ENOMEM, "%s", "out of memory");
+	}
+	s->nsec = 1;
+	*st = s;
+	return 0;
+}
+
+static struct tcpa_ep_iter *
+ep_iter(struct tcpa_app *app, int state, int anom, size_t offset, size_t top)
+{
+	struct tcpa_ep_table *tabs[TCPA_MAX_WORKERS];
+
+	for (unsigned i = 0; i < app->nworkers; i++)
+		tabs[i] = tcpa_engine_endpoints(app->workers[i].eng);
+	return tcpa_ep_iter_create(tabs, app->nworkers, state, anom, offset, top, &app->conf);
+}
+
+int
+tcpa_ctl_endpoints_stream(struct tcpa_app *app, const json_t *args,
+		struct tcpa_ctl_stream **st, json_t **err)
+{
+	struct tcpa_ctl_stream *s;
+	int state, top, off, anom, rc;
+	char msg[256];
+
+	if (tcpa_report_state_arg(args, &state, msg, sizeof(msg)) != 0)
+		return fail(err, -EINVAL, "%s", msg);
+	if ((rc = get_int(args, "top", 0, &top, err)) != 0 ||
+			(rc = get_int(args, "offset", 0, &off, err)) != 0 ||
+			(rc = get_anomaly(args, &anom, err)) != 0)
+		return rc;
+	s = stream_new(STREAM_ENDPOINTS, "{\"ok\":true,\"data\":[");
+	if (s == NULL || (s->s[0].ei = ep_iter(app, state, anom, (size_t)off, (size_t)top)) == NULL) {
+		tcpa_ctl_stream_free(s);
+		return fail(err, -ENOMEM, "%s", "out of memory");
+	}
+	s->nsec = 1;
+	*st = s;
+	return 0;
+}
+
+/*
+ * The report: its small members built as one object, its endpoints (and
+ * flows, when asked) written part by part after them.
+ */
+int
+tcpa_ctl_report_stream(struct tcpa_app *app, const json_t *args, struct tcpa_ctl_stream **st,
+		json_t **err)
+{
+	json_t *r = report_of(app, 0, 0);
+	struct tcpa_ctl_stream *s = NULL;
+	size_t lim = app->conf.report_endpoints;
+	char *txt = NULL, *head = NULL;
+
+	if (r != NULL)
+		txt = json_dumps(r, JSON_COMPACT);
+	if (txt != NULL && asprintf(&head, "{\"ok\":true,\"data\":%.*s,\"endpoints\":[",
+			(int)strlen(txt) - 1, txt) > 0)
+		s = stream_new(STREAM_REPORT, head);
+	free(txt);
+	free(head);
+	json_decref(r);
+	if (s == NULL || (s->s[0].ei = ep_iter(app, -1, -1, 0, lim)) == NULL)
+		goto nomem;
+	s->nsec = 1;
+	if (json_is_true(json_object_get(args, "flows"))) {
+		struct tcpa_flow_filter x;
+
+		tcpa_report_flow_filter_all(&x);
+		x.has_cursor = 1;       /* every connection, in table order */
+		s->s[1].open = "],\"flows\":[";
+		if ((s->s[1].fi = flow_iter(app, &x)) == NULL)
+			goto nomem;
+		s->nsec = 2;
+	}
+	*st = s;
+	return 0;
+nomem:
+	tcpa_ctl_stream_free(s);
+	return fail(err, -ENOMEM, "%s", "out of memory");
 }

@@ -46,4 +46,33 @@ int tcpa_ctl_report(struct tcpa_app *app, const json_t *args, json_t **out);
  * change live keys (all or nothing), answer the new configuration */
 int tcpa_ctl_config(struct tcpa_app *app, const json_t *args, json_t **out);
 
+/*
+ * Large answers, produced part by part (mgmt.c writes them into the
+ * client's buffer as the client reads): "flows", "endpoints" and "report".
+ * Each starts like a handler (0, or -errno with *err the message) and gives
+ * a stream of the whole answer line, {"ok": true, "data": ...} and its
+ * newline; listings end with "total" (how many passed the filters),
+ * "shown" and, for table-order flows that stopped at top, "cursor".
+ */
+struct tcpa_ctl_stream;
+
+typedef int (*tcpa_ctl_emit_fn)(void *arg, const char *buf, size_t n);
+
+int tcpa_ctl_flows_stream(struct tcpa_app *app, const json_t *args,
+		struct tcpa_ctl_stream **st, json_t **err);
+int tcpa_ctl_endpoints_stream(struct tcpa_app *app, const json_t *args,
+		struct tcpa_ctl_stream **st, json_t **err);
+int tcpa_ctl_report_stream(struct tcpa_app *app, const json_t *args,
+		struct tcpa_ctl_stream **st, json_t **err);
+
+/**
+ * Write the next part of the answer line through @p emit (about @p room
+ * bytes, a bounded number of table entries visited).
+ * @return 1 when the line is complete, 0 to be called again, -ENOMEM.
+ */
+int tcpa_ctl_stream_step(struct tcpa_ctl_stream *s, tcpa_ctl_emit_fn emit, void *arg,
+		size_t room);
+
+void tcpa_ctl_stream_free(struct tcpa_ctl_stream *s);
+
 #endif /* TCPA_CTL_H */

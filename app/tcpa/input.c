@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ struct src {
 };
 
 struct tcpa_input {
+	const uint32_t *stop;   /* set: stop waiting for a stream's bytes */
 	struct src s[TCPA_MAX_INPUTS];
 	unsigned n;
 	uint64_t frames;
@@ -95,10 +97,26 @@ src_map(struct src *s, const struct stat *st)
  * Read more of a stream: keep the unread bytes, move them to the front
  * when the buffer is more than half used, grow it when one record does
  * not fit. Only at the start of a burst (nothing handed out points in).
- * @return 0, or -errno.
+ * @return 0, 1 when nothing came yet (try again later), or -errno.
+ */
+/*
+ * Wait a little for @fd's bytes (or its end): a pipe that stays silent must
+ * neither keep the reader from its other work (publishing its counters) nor
+ * a stopping tcpa waiting. @return 1 to read, 0 not yet, -1 stop.
  */
 static int
-src_fill(struct src *s)
+wait_readable(int fd, const uint32_t *stop)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED))
+		return -1;
+	/* Readable, hung up, or an error read() will say. */
+	return poll(&p, 1, 10) != 0;
+}
+
+static int
+src_fill(struct src *s, const uint32_t *stop)
 {
 	ssize_t r;
 
@@ -116,6 +134,13 @@ src_fill(struct src *s)
 			return -ENOMEM;
 		s->mem = m;
 		s->cap = cap;
+	}
+	switch (wait_readable(s->fd, stop)) {
+	case -1:
+		s->eof = true;  /* stopping: what came is all */
+		return 0;
+	case 0:
+		return 1;
 	}
 	do
 		r = read(s->fd, s->mem + s->end, s->cap - s->end);
@@ -196,7 +221,11 @@ src_advance(struct tcpa_input *in, struct src *s, bool move)
 			s->stalled = true;
 			return;
 		}
-		rc = src_fill(s);
+		rc = src_fill(s, in->stop);
+		if (rc == 1) {
+			s->stalled = true;
+			return;
+		}
 		if (rc < 0) {
 			in->fatal = 1;
 			problem(in, "tcpa: cannot read '%s': %s", s->name, strerror(-rc));
@@ -243,14 +272,16 @@ src_open(struct src *s, const char *name, char *err, size_t len)
 
 /* The file header, reading a stream until there is enough of it. */
 static int
-src_header(struct src *s, uint64_t jump_ns, char *err, size_t len)
+src_header(struct src *s, const uint32_t *stop, uint64_t jump_ns, char *err, size_t len)
 {
 	struct tcpa_cap *c = s->cap_state;
 	int rc;
 
 	while ((rc = tcpa_cap_open(c, s->mem, s->end)) == 0 && !s->mapped && !s->eof) {
-		int e = src_fill(s);
+		int e = src_fill(s, stop);
 
+		if (e == 1)
+			continue;
 		if (e < 0) {
 			snprintf(err, len, "cannot read '%s': %s", s->name, strerror(-e));
 			return -1;
@@ -276,7 +307,8 @@ src_header(struct src *s, uint64_t jump_ns, char *err, size_t len)
 }
 
 struct tcpa_input *
-tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns, char *err, size_t len)
+tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns, const uint32_t *stop,
+		char *err, size_t len)
 {
 	struct tcpa_input *in = calloc(1, sizeof(*in));
 
@@ -292,7 +324,7 @@ tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns, char *err, siz
 		in->n = i + 1;
 		s->cap_state = calloc(1, sizeof(*s->cap_state));
 		if (s->cap_state == NULL || src_open(s, names[i], err, len) != 0 ||
-				src_header(s, jump_ns, err, len) != 0) {
+				src_header(s, stop, jump_ns, err, len) != 0) {
 			if (s->cap_state == NULL)
 				snprintf(err, len, "out of memory");
 			tcpa_input_close(in);
@@ -300,6 +332,7 @@ tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns, char *err, siz
 		}
 		src_advance(in, s, true);
 	}
+	in->stop = stop;
 	return in;
 }
 
@@ -318,6 +351,15 @@ earliest(struct tcpa_input *in)
 			best = s;
 	}
 	return best;
+}
+
+int
+tcpa_input_done(const struct tcpa_input *in)
+{
+	for (unsigned i = 0; i < in->n; i++)
+		if (in->s[i].have || in->s[i].stalled || !in->s[i].done)
+			return 0;
+	return 1;
 }
 
 unsigned

@@ -17,20 +17,24 @@
 
 /**
  * Open every one of @p names (a path, or "-" for standard input) and read
- * its header. @p jump_ns is the capture clock's time_jump (0: off).
+ * its header. @p jump_ns is the capture clock's time_jump (0: off). A
+ * stream that has no bytes yet is waited for until *@p stop is set.
  * @return the input, or NULL with a message in @p err (file missing, not
  *   a capture, unreadable link type).
  */
 struct tcpa_input *tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns,
-		char *err, size_t len);
+		const uint32_t *stop, char *err, size_t len);
 
 /**
  * Up to @p max frames, in time order across the inputs, each with its
- * packet time from the capture clock.
- * @return how many; 0 at the end of every input (or on an error, see
- *   tcpa_input_error()).
+ * packet time from the capture clock. May give none while a stream has
+ * nothing yet (it waits at most a few ms).
+ * @return how many.
  */
 unsigned tcpa_input_burst(struct tcpa_input *in, struct frame *fr, unsigned max);
+
+/** 1 when every input was read to its end (or ended by an error or a stop). */
+int tcpa_input_done(const struct tcpa_input *in);
 
 /** Packets whose timestamp the capture clock set aside (time_jump). */
 uint64_t tcpa_input_time_jumps(const struct tcpa_input *in);

@@ -247,8 +247,11 @@ on_signal(int sig)
 		sig_app->sig_hup = 1;
 	else if (sig == SIGUSR1)
 		sig_app->sig_usr1 = 1;
-	else
+	else {
 		sig_app->sig_stop = 1;
+		/* Also what a reader waiting on a silent pipe checks. */
+		__atomic_store_n(&sig_app->ctl.stop, 1, __ATOMIC_RELAXED);
+	}
 }
 
 void

@@ -37,6 +37,7 @@
 
 #include "mgmt.h"
 #include "mgmt_private.h"
+#include "tcpa_app.h"
 
 RTE_LOG_REGISTER(tcpa_logtype_mgmt, tcpa.mgmt, INFO);
 
@@ -45,6 +46,8 @@ RTE_LOG_REGISTER(tcpa_logtype_mgmt, tcpa.mgmt, INFO);
 #define MGMT_READS_PER_ROUND 16         /* fairness: recv() calls per client per round */
 #define MGMT_ACCEPTS_PER_ROUND 16
 #define MGMT_ACCEPT_BACKOFF_MS 100      /* out of descriptors: stop accepting a while */
+#define MGMT_STREAM_LOW (256 * 1024)    /* a stream writes more when less is unsent */
+#define MGMT_STREAM_STEP (64 * 1024)    /* about this much per step */
 
 /* ---- clients ---- */
 
@@ -53,6 +56,7 @@ struct client {
 	bool discard;           /* inside an oversized line: drop bytes up to its newline */
 	bool closing;           /* no more requests: close once out is sent */
 	bool backlog;           /* in holds whole lines not answered yet (fairness) */
+	struct tcpa_ctl_stream *st; /* an answer being written part by part */
 	char *in;               /* the unfinished request line, in_len bytes */
 	size_t in_len;
 	size_t in_cap;          /* grows up to MGMT_MAX_LINE + 1 */
@@ -90,6 +94,7 @@ client_close(struct client *c, const char *why)
 	if (why != NULL)
 		MGMT_LOG(INFO, "client %u closed: %s", c->id, why);
 	close(c->fd);
+	tcpa_ctl_stream_free(c->st);
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -211,9 +216,67 @@ client_request(struct client *c, const char *line, size_t n)
 {
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
+	json_t *ans;
+
 	if (blank(line, n))
 		return 0;       /* an empty line is no request: nothing to answer */
-	return client_answer(c, mgmt_answer_line(mgmt.app, line, n));
+	c->st = NULL;
+	ans = mgmt_answer_start(mgmt.app, line, n, &c->st);
+	return c->st != NULL ? 0 : client_answer(c, ans);
+}
+
+/* A stream's bytes into the out buffer (streams keep it under a few 100 KiB). */
+static int
+stream_emit(void *arg, const char *buf, size_t n)
+{
+	struct client *c = arg;
+
+	if (c->out_len + n > c->out_cap) {
+		size_t cap = c->out_cap != 0 ? c->out_cap : 4096;
+		char *p;
+
+		if (c->out_off != 0) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		while (cap < c->out_len + n)
+			cap *= 2;
+		p = cap > c->out_cap ? realloc(c->out, cap) : c->out;
+		if (p == NULL)
+			return -1;
+		c->out = p;
+		c->out_cap = cap > c->out_cap ? cap : c->out_cap;
+	}
+	memcpy(c->out + c->out_len, buf, n);
+	c->out_len += n;
+	return 0;
+}
+
+/*
+ * One step of the client's stream when its reader keeps up. Done: the
+ * requests behind it may be answered. -1 when the client was closed.
+ */
+static int
+client_stream(struct client *c)
+{
+	int rc;
+
+	if (c->st == NULL || client_pending(c) >= MGMT_STREAM_LOW)
+		return 0;
+	mgmt_lock();
+	rc = tcpa_ctl_stream_step(c->st, stream_emit, c, MGMT_STREAM_STEP);
+	mgmt_unlock();
+	if (rc < 0) {
+		client_close(c, "out of memory for an answer");
+		return -1;
+	}
+	if (rc == 1) {
+		tcpa_ctl_stream_free(c->st);
+		c->st = NULL;
+		c->backlog = true;      /* the requests behind it */
+	}
+	return 0;
 }
 
 /*
@@ -228,6 +291,8 @@ client_process(struct client *c)
 	unsigned answered = 0;
 	size_t pos = 0;
 
+	if (c->st != NULL)
+		return 0;       /* answers keep their order: after the stream */
 	c->backlog = false;
 	while (pos < c->in_len) {
 		char *nl = memchr(c->in + pos, '\n', c->in_len - pos);
@@ -248,7 +313,7 @@ client_process(struct client *c)
 		}
 		if (nl == NULL)
 			break;  /* unfinished line: wait for the rest */
-		if (answered++ == MGMT_REQS_PER_ROUND) {
+		if (c->st != NULL || answered++ == MGMT_REQS_PER_ROUND) {
 			c->backlog = true;
 			break;
 		}
@@ -289,7 +354,7 @@ client_flush(struct client *c, uint64_t now)
 		c->out = NULL;
 		c->out_cap = 0;
 	}
-	if (c->closing && !c->backlog) {
+	if (c->closing && !c->backlog && c->st == NULL) {
 		client_close(c, NULL);
 		return -1;
 	}
@@ -402,7 +467,8 @@ tcpa_mgmt_poll(int timeout_ms)
 	}
 	now = now_ms();
 	for (unsigned k = 0; k < MGMT_MAX_CLIENTS; k++)
-		if (mgmt.cl[k].fd >= 0 && mgmt.cl[k].backlog)
+		if (mgmt.cl[k].fd >= 0 && (mgmt.cl[k].backlog || (mgmt.cl[k].st != NULL &&
+				client_pending(&mgmt.cl[k]) < MGMT_STREAM_LOW)))
 			timeout_ms = 0;         /* answers are waiting: do not sleep */
 	if (now >= mgmt.accept_after_ms) {
 		pfd[n] = (struct pollfd){ .fd = mgmt.fd, .events = POLLIN };
@@ -414,7 +480,7 @@ tcpa_mgmt_poll(int timeout_ms)
 		if (c->fd < 0)
 			continue;
 		pfd[n] = (struct pollfd){ .fd = c->fd, .events =
-			(c->closing || c->backlog ? 0 : POLLIN) |
+			(c->closing || c->backlog || c->st != NULL ? 0 : POLLIN) |
 			(client_pending(c) != 0 ? POLLOUT : 0) };
 		who[n++] = c;
 	}
@@ -459,11 +525,13 @@ tcpa_mgmt_poll(int timeout_ms)
 	for (unsigned k = 0; k < MGMT_MAX_CLIENTS; k++) {
 		struct client *c = &mgmt.cl[k];
 
+		if (c->fd >= 0 && c->st != NULL && client_stream(c) == 0)
+			client_flush(c, now);
 		if (c->fd >= 0 && c->backlog && client_process(c) == 0)
 			client_flush(c, now);
-		if (c->fd >= 0 && now - c->active_ms > (uint64_t)MGMT_IDLE_S * 1000)
-			client_close(c, client_pending(c) != 0 ? "not reading its answers" :
-				"idle");
+		if (c->fd >= 0 && now - c->active_ms > mgmt.app->conf.mgmt_idle_s * 1000)
+			client_close(c, client_pending(c) != 0 || c->st != NULL ?
+				"not reading its answers" : "idle");
 	}
 }
 

@@ -22,9 +22,15 @@
  *    client whose unsent answers would exceed it is disconnected (it is not
  *    reading);
  *  - at most MGMT_REQS_PER_ROUND requests of one client are answered per
- *    poll round; the rest wait for the next round, so a client that
- *    pipelines many heavy requests delays the others by one round at most;
- *  - a client that sent and read nothing for MGMT_IDLE_S seconds is closed.
+ *    poll round; the rest wait for the next round;
+ *  - large answers (flows, endpoints, report) are written part by part as
+ *    the client reads them (ctl.h streams): each round writes about 64 KiB
+ *    and visits a bounded number of table entries per client, and a
+ *    client holds at most a few hundred KiB of unsent answer, so a client
+ *    that pipelines heavy requests without reading delays the others by a
+ *    fraction of a millisecond per round and holds little memory;
+ *  - a client that sent and read nothing for mgmt_idle_s seconds (a live
+ *    configuration key) is closed.
  * Empty lines are ignored; a CR before the newline is ignored; a last
  * request without newline is answered when the client shuts down its
  * sending side. Answers are compact JSON (no newline inside), one per line,
@@ -39,7 +45,6 @@
 #define MGMT_MAX_LINE (64 * 1024)
 #define MGMT_MAX_OUT (16 * 1024 * 1024)
 #define MGMT_REQS_PER_ROUND 32
-#define MGMT_IDLE_S 600
 
 /**
  * Create the socket and listen on it. Creates the parent directory (mode

@@ -31,19 +31,20 @@ static int cmd_help(struct tcpa_app *app, const json_t *args, json_t **out);
 
 /* Sorted by name (checked at open): binary search, and help in this order. */
 static const struct mgmt_cmd cmds[] = {
-	{ "anomalies", tcpa_ctl_anomalies,
+	{ "anomalies", tcpa_ctl_anomalies, NULL,
 		"Anomaly counts, malformed-input reasons and capture-health counters" },
-	{ "config", tcpa_ctl_config,
+	{ "config", tcpa_ctl_config, NULL,
 		"Every configuration key; with \"set\": {KEY: VALUE, ...} change live keys" },
-	{ "endpoints", tcpa_ctl_endpoints,
-		"Per-endpoint states, anomalies and diagnosis; filters: state, anomaly, top" },
-	{ "flows", tcpa_ctl_flows,
-		"Tracked connections; filters: ip, port, src, dst, sport, dport, state, top" },
-	{ "help", cmd_help, "This list: every command and what it answers" },
-	{ "report", tcpa_ctl_report,
-		"The whole report (as tcpa --json prints it); \"flows\": true adds the flows" },
-	{ "stats", tcpa_ctl_stats, "Ports, RX cores, drops, mempool and flow table fill" },
-	{ "version", tcpa_ctl_version, "tcpa and DPDK versions, uptime" },
+	{ "endpoints", tcpa_ctl_endpoints, tcpa_ctl_endpoints_stream,
+		"Endpoints, most severe first; filters: state, anomaly; top, offset" },
+	{ "flows", tcpa_ctl_flows, tcpa_ctl_flows_stream,
+		"Connections, longest idle first; filters: ip, port, src, dst, sport, dport, "
+		"state, anomaly; top, offset, cursor" },
+	{ "help", cmd_help, NULL, "This list: every command and what it answers" },
+	{ "report", tcpa_ctl_report, tcpa_ctl_report_stream,
+		"The whole report (as tcpa --json prints it); \"flows\": true adds every flow" },
+	{ "stats", tcpa_ctl_stats, NULL, "Ports, RX cores, drops, mempool and flow table fill" },
+	{ "version", tcpa_ctl_version, NULL, "tcpa and DPDK versions, uptime" },
 };
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -157,9 +158,28 @@ mgmt_answer_error(json_t *text)
 	return json_pack("{s:b,s:o}", "ok", 0, "error", text);
 }
 
+void
+mgmt_lock(void)
+{
+	pthread_mutex_lock(&ctl_lock);
+}
+
+void
+mgmt_unlock(void)
+{
+	pthread_mutex_unlock(&ctl_lock);
+}
+
 /* The answer to one request line (without its newline). */
 json_t *
 mgmt_answer_line(struct tcpa_app *app, const char *line, size_t len)
+{
+	return mgmt_answer_start(app, line, len, NULL);
+}
+
+json_t *
+mgmt_answer_start(struct tcpa_app *app, const char *line, size_t len,
+		struct tcpa_ctl_stream **st)
 {
 	const struct mgmt_cmd *c;
 	const json_t *name;
@@ -188,6 +208,14 @@ mgmt_answer_line(struct tcpa_app *app, const char *line, size_t len)
 			json_string_value(name)));
 		json_decref(req);
 		return ans;
+	}
+	if (st != NULL && c->stream != NULL) {
+		*st = NULL;
+		pthread_mutex_lock(&ctl_lock);
+		rc = c->stream(app, req, st, &data);
+		pthread_mutex_unlock(&ctl_lock);
+		json_decref(req);
+		return rc != 0 ? mgmt_answer_error(data) : NULL;
 	}
 	rc = mgmt_cmd_run(app, c, req, &data);
 	json_decref(req);

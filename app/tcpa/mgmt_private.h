@@ -24,9 +24,13 @@ extern int tcpa_logtype_mgmt;
 #define MGMT_LOG(level, fmt, ...) \
 	RTE_LOG(level, TCPA_MGMT, fmt "\n", ##__VA_ARGS__)
 
+typedef int (*mgmt_stream_fn)(struct tcpa_app *app, const json_t *args,
+		struct tcpa_ctl_stream **st, json_t **err);
+
 struct mgmt_cmd {
 	const char *name;
-	tcpa_ctl_handler fn;
+	tcpa_ctl_handler fn;            /* the whole answer at once (telemetry) */
+	mgmt_stream_fn stream;          /* or part by part (the socket), NULL if small */
 	const char *help;
 };
 
@@ -56,5 +60,17 @@ json_t *mgmt_answer_error(json_t *text);
 
 /* The answer to one request line (without its newline). */
 json_t *mgmt_answer_line(struct tcpa_app *app, const char *line, size_t len);
+
+/*
+ * The same, for the socket: a command that answers part by part gives
+ * *st (the answer then comes from tcpa_ctl_stream_step()) and returns
+ * NULL; else the whole answer.
+ */
+json_t *mgmt_answer_start(struct tcpa_app *app, const char *line, size_t len,
+		struct tcpa_ctl_stream **st);
+
+/* The lock every handler and stream step runs under. */
+void mgmt_lock(void);
+void mgmt_unlock(void);
 
 #endif /* TCPA_MGMT_PRIVATE_H */

@@ -10,11 +10,9 @@
  * others analyze what it sends them. The calling thread is the control
  * side: signals, the management socket when asked for, the event log.
  */
-#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,20 +137,14 @@ workers_create(struct tcpa_app *app)
 	return tcpa_workers_connect(app, ring_make);
 }
 
+/*
+ * Not pinned: on a machine shared with other work, a thread pinned to a
+ * busy CPU waits for it, and the scheduler spreads busy threads anyway.
+ */
 static void *
 thread_main(void *arg)
 {
-	struct worker *w = arg;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (ncpu > 1) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(w->idx % (unsigned)ncpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
-	tcpa_worker_main(w);
+	tcpa_worker_main(arg);
 	return NULL;
 }
 
@@ -206,7 +198,7 @@ start(struct tcpa_app *app, pthread_t *th)
 	unsigned i;
 
 	app->input = tcpa_input_open(app->opt.pcap, app->opt.npcap,
-		app->conf.time_jump_s * TCPA_NS_PER_S, err, sizeof(err));
+		app->conf.time_jump_s * TCPA_NS_PER_S, &app->ctl.stop, err, sizeof(err));
 	if (app->input == NULL) {
 		fprintf(stderr, "tcpa: %s\n", err);
 		return TCPA_EXIT_USAGE;

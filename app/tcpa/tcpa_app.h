@@ -104,6 +104,7 @@ struct TCPA_CACHE_ALIGNED worker {
 	uint64_t pub_next;              /* TSC of the next publication (live) */
 	uint64_t pub_period;            /* TSC ticks between publications (~1 ms; 0: per burst) */
 	uint32_t pub_bursts;            /* offline: bursts since the last publication */
+	uint32_t idle_turns;            /* offline: turns in a row with nothing to do */
 	/*
 	 * Published copy of the engine's counters, refreshed every ~1 ms by the
 	 * RX core under a sequence count (odd while writing), so the control
@@ -211,6 +212,11 @@ struct port_plan {
 /** Configure and start every port; assign queues to workers. 0 or -errno. */
 int tcpa_ports_setup(const struct port_plan *plan, struct worker *w);
 void tcpa_ports_stop(void);
+/*
+ * Frames interface @p ifname received plus those it sent, from the
+ * kernel's counters (0 when unreadable): an af_packet socket sees both.
+ */
+uint64_t tcpa_iface_carried(const char *ifname);
 
 /* worker.c: the live clock's time at TSC @tsc. */
 uint64_t tcpa_live_clock_ns(const struct live_clock *k, uint64_t tsc);

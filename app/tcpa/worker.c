@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -181,7 +182,8 @@ read_input(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 		return;
 	n = tcpa_input_burst(w->input, fr, TCPA_BURST);
 	if (n == 0) {
-		__atomic_store_n(&w->reader_done, 1, __ATOMIC_RELEASE);
+		if (tcpa_input_done(w->input))
+			__atomic_store_n(&w->reader_done, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	analyze(w, fr, (uint16_t)n, ob, st);
@@ -267,10 +269,33 @@ stopping(const struct worker *w)
 	return __atomic_load_n(&w->ctl->stop, __ATOMIC_RELAXED) != 0;
 }
 
+/*
+ * Capture analysis with nothing to do (a pipe that is silent, a core whose
+ * peers send nothing): after IDLE_TURNS empty turns, sleep IDLE_NS per
+ * turn, so that idle analysis threads leave the CPUs to the control side
+ * and to other work. Live RX cores never sleep: they poll ports.
+ */
+#define IDLE_TURNS 256
+#define IDLE_NS 200000
+
+static void
+idle(struct worker *w, bool busy)
+{
+	struct timespec ts = { 0, IDLE_NS };
+
+	if (busy) {
+		w->idle_turns = 0;
+		return;
+	}
+	if (++w->idle_turns > IDLE_TURNS)
+		nanosleep(&ts, NULL);
+}
+
 /* One turn of the loop. @return false when done (offline: all input analyzed). */
 static bool
 turn(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 {
+	uint64_t before = st->rx_pkts;
 	unsigned from_rings;
 
 	if (w->offline) {
@@ -283,6 +308,8 @@ turn(struct worker *w, struct outbuf *ob, struct tcpa_stats *st)
 	/* Offline, packet time drives expiry; live, the clock does. */
 	tcpa_engine_age(w->eng, w->offline ? 0 : tcpa_live_clock_ns(w->clock, rte_rdtsc()));
 	maybe_publish(w);
+	if (w->offline)
+		idle(w, from_rings != 0 || st->rx_pkts != before);
 	/* Done when every reader is done and our rings are drained. */
 	return !(w->offline && from_rings == 0 &&
 		__atomic_load_n(&w->ctl->readers_done, __ATOMIC_ACQUIRE) && read_rings(w) == 0);

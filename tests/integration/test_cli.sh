@@ -115,27 +115,47 @@ PY
 run "event log: one line per occurrence" evlog 100000
 run "event log: capture analysis is not rate-limited" evlog 3
 
-# logrotate's way: move the file, SIGHUP, and tcpa writes a new one.
+# logrotate's way: move the file, SIGHUP, and tcpa writes a new one. Then
+# the directory goes missing: the reopen fails, what comes meanwhile is
+# counted as events_lost, and once the directory is back the next SIGHUP
+# reopens the log. Live, the log is rate-limited: suppressed lines say how
+# many were not written.
+wait_for() {    # wait_for FILE: up to 30 s for it to have bytes
+    for i in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
 reopen() {
-    local log=$TMP/hup.ndjson
+    local dir=$TMP/logs log=$TMP/logs/hup.ndjson
+    mkdir -p "$dir"
     "$TCPA" -l 0-1 --no-huge -m 512 --no-pci --file-prefix "tcpa-hup$$" --log-level='*:warning' \
         --vdev "net_pcap0,rx_pcap=$TCPA_SRC/tests/captures/idle_timeout_stale.pcap,infinite_rx=1" -- \
-        --duration 20 --flows_per_core 16384 --endpoints_per_core 256 --event-log "$log" \
-        --event-rate 5 >/dev/null 2>&1 &
+        --duration 60 --flows_per_core 16384 --endpoints_per_core 256 --event-log "$log" \
+        --event-rate 5 --config "" --json >"$TMP/hup.json" 2>"$TMP/hup.err" &
     local pid=$!
-    for i in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
-    mv "$log" "$log.1"
+    wait_for "$log"
+    mv "$log" "$TMP/hup.1"
     kill -HUP "$pid"
-    for i in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
+    wait_for "$log"
+    mv "$dir" "$TMP/logs.gone"
+    kill -HUP "$pid"
+    sleep 2
+    mkdir -p "$dir"
+    kill -HUP "$pid"
+    wait_for "$log"
     kill -INT "$pid"
-    wait "$pid"
-    echo "before: $(wc -l <"$log.1") lines, after SIGHUP: $(wc -l <"$log") lines"
-    [ -s "$log.1" ] && [ -s "$log" ] && python3 -c '
+    local rc=0
+    wait "$pid" || rc=$?
+    echo "exit $rc; lines: first $(wc -l <"$TMP/hup.1"), second $(wc -l <"$TMP/logs.gone/hup.ndjson"), third $(wc -l <"$log")"
+    [ "$rc" -eq 0 ] && grep -q "cannot open event log" "$TMP/hup.err" &&
+        python3 - "$TMP/hup.1" "$TMP/logs.gone/hup.ndjson" "$log" "$TMP/hup.json" <<'PY'
 import json, sys
-for f in sys.argv[1:]:
-    for l in open(f):
-        json.loads(l)' "$log.1" "$log"
+lines = [json.loads(l) for f in sys.argv[1:4] for l in open(f)]
+assert any("suppressed" in l for l in lines), "no suppressed line at event_rate 5"
+r = json.load(open(sys.argv[4]))
+assert r["capture"]["events_lost"] > 0, r["capture"]
+print("events_lost", r["capture"]["events_lost"])
+PY
 }
-run "event log reopened on SIGHUP (logrotate)" reopen
+run "event log: reopened on SIGHUP, recovers from a missing directory, losses counted" reopen
 
 finish

@@ -204,7 +204,7 @@ tcpa_pid=$!
 tcpa_slot=${#BG_PIDS[@]}
 BG_PIDS+=("$tcpa_pid")    # lib.sh's cleanup stops it if a check dies
 BG_LABELS+=(tcpa)
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do     # up to 30 s: EAL start-up on a loaded machine
     ctl version >/dev/null 2>&1 && break
     kill -0 "$tcpa_pid" 2>/dev/null || die "tcpa exited early: $(cat "$WORK/tcpa.err")"
     sleep 0.1

@@ -93,6 +93,7 @@ conf_other(struct tcpa_conf *c)
 		{ "rules", "0" },
 		{ "event_rate", "7" },
 		{ "time_jump_s", "60" },
+		{ "mgmt_idle_s", "9" },
 		{ "lcores", "1-3" },
 		{ "mgmt", "/tmp/tcpa-test.sock" },
 		{ "event_log", "/tmp/tcpa-events.ndjson" },

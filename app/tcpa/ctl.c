@@ -232,37 +232,33 @@ tcpa_ctl_version(struct tcpa_app *app, const json_t *args, json_t **out)
 /* ---- stats ---- */
 
 /*
- * An af_packet port's interface counts what the kernel received, whether
- * or not the driver's socket got it (DPDK 22.11's af_packet driver reports
- * no socket drops): what it received since the port started and tcpa did
- * not read was missed.
+ * An af_packet port's interface counts what the kernel carried, whether or
+ * not the driver's socket got it (DPDK 22.11's af_packet driver reports no
+ * socket drops). The socket sees the frames the interface receives and
+ * those it sends, so what the interface carried since the port started and
+ * tcpa did not read was missed. Frames still in the driver's ring count
+ * as missed until read: the value is kept as the largest seen (a counter
+ * never goes down), exact once the port is quiet.
  */
 static uint64_t
-iface_missed(const struct tcpa_app *app, uint16_t port, uint64_t ipackets)
+iface_missed(struct tcpa_app *app, uint16_t port, uint64_t ipackets)
 {
 	for (unsigned i = 0; i < app->nifaces; i++) {
-		char path[128];
-		unsigned long long rx = 0;
-		FILE *f;
+		uint64_t carried, missed;
 
 		if (app->iface[i].port != port)
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets",
-			app->iface[i].name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			return 0;
-		if (fscanf(f, "%llu", &rx) != 1)
-			rx = 0;
-		fclose(f);
-		rx -= app->iface[i].rx0 < rx ? app->iface[i].rx0 : rx;
-		return rx > ipackets ? rx - ipackets : 0;
+		carried = tcpa_iface_carried(app->iface[i].name) - app->iface[i].rx0;
+		missed = carried > ipackets ? carried - ipackets : 0;
+		if (missed > app->iface[i].missed_max)
+			app->iface[i].missed_max = missed;
+		return app->iface[i].missed_max;
 	}
 	return 0;
 }
 
 static json_t *
-ports_live(const struct tcpa_app *app)
+ports_live(struct tcpa_app *app)
 {
 	json_t *a = json_array();
 	uint16_t port;

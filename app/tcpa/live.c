@@ -286,9 +286,8 @@ ifaces_note(struct tcpa_app *app, char **ev, int n)
 {
 	for (int i = 0; i < n && app->nifaces < TCPA_ARRAY_SIZE(app->iface); i++) {
 		const char *a = strstr(ev[i], "net_af_packet"), *ifc, *end;
-		char devname[64], path[160];
+		char devname[64];
 		uint16_t port;
-		FILE *f;
 
 		if (a == NULL || (ifc = strstr(a, "iface=")) == NULL)
 			continue;
@@ -300,16 +299,7 @@ ifaces_note(struct tcpa_app *app, char **ev, int n)
 		app->iface[app->nifaces].port = port;
 		snprintf(app->iface[app->nifaces].name, sizeof(app->iface[0].name), "%.*s",
 			(int)(end - ifc), ifc);
-		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets",
-			app->iface[app->nifaces].name);
-		f = fopen(path, "r");
-		if (f != NULL) {
-			unsigned long long v = 0;
-
-			if (fscanf(f, "%llu", &v) == 1)
-				app->iface[app->nifaces].rx0 = v;
-			fclose(f);
-		}
+		app->iface[app->nifaces].rx0 = tcpa_iface_carried(app->iface[app->nifaces].name);
 		app->nifaces++;
 	}
 }

@@ -6,6 +6,7 @@
  * Queues are dealt to RX cores round-robin across ports.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -153,4 +154,27 @@ tcpa_ports_stop(void)
 		rte_eth_dev_stop(port);
 		rte_eth_dev_close(port);
 	}
+}
+
+static uint64_t
+iface_stat(const char *ifname, const char *name)
+{
+	char path[160];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+uint64_t
+tcpa_iface_carried(const char *ifname)
+{
+	return iface_stat(ifname, "rx_packets") + iface_stat(ifname, "tx_packets");
 }

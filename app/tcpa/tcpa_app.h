@@ -172,7 +172,8 @@ struct tcpa_app {
 	struct {
 		uint16_t port;
 		char name[32];
-		uint64_t rx0, drop0;
+		uint64_t rx0;           /* rx_packets + tx_packets when the port started */
+		uint64_t missed_max;    /* rx_missed as reported so far (control core) */
 	} iface[16];
 	/* Set from signal handlers; acted on by the control loop. */
 	volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;

@@ -378,13 +378,15 @@ eal_opts_offline(struct tcpa_app *app, char **argv, int dd)
 int
 main(int argc, char **argv)
 {
-	struct tcpa_app *app = calloc(1, sizeof(*app));
+	/*
+	 * One per process, for the whole process: the signal handlers, the
+	 * management socket and DPDK telemetry callbacks may refer to it until
+	 * exit, and no return path has to free it.
+	 */
+	static struct tcpa_app the_app;
+	struct tcpa_app *app = &the_app;
 	int dd = 0, rc;
 
-	if (app == NULL) {
-		fprintf(stderr, "tcpa: out of memory\n");
-		return TCPA_EXIT_RUNTIME;
-	}
 	if (argc == 1) {
 		usage(stderr);
 		return TCPA_EXIT_USAGE;

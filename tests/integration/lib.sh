@@ -11,8 +11,19 @@ CHECK="python3 $TCPA_SRC/tests/integration/check_report.py"
 TMP=$(mktemp -d /tmp/tcpa-it.XXXXXX)
 cleanup_hooks=()
 cleanup() {
+    local rc=$? f
     for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+    # Sanitized runs (tests/asan/run.sh): UBSan reports only to stderr, and
+    # the tests keep tcpa's stderr in files here; a report fails the test.
+    if [[ -n ${UBSAN_OPTIONS:-} ]]; then
+        while IFS= read -r f; do
+            echo "UBSan report in ${f#"$TMP"/}:"
+            grep -h -A3 "runtime error:" "$f"
+            rc=1
+        done < <(grep -rls "runtime error:" "$TMP")
+    fi
     rm -rf "$TMP"
+    exit "$rc"
 }
 trap cleanup EXIT
 

@@ -22,16 +22,26 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(TCPA) --pcap $(SAMPLE)
 
+# The second build of `make test`: the whole project (lib/, tcpa, tcpactl,
+# tools) under AddressSanitizer, LeakSanitizer and UBSan, asserts on,
+# warnings as errors. An existing $(ASAN) is brought to these options.
 ASAN ?= build-asan
+ASAN_SETUP = -Ddpdk=enabled -Ddebug_asserts=true -Db_sanitize=address,undefined \
+	-Dwerror=true -Dbuildtype=debugoptimized
+# Stop at the first error, with its stack; leaks checked at every exit.
+# tests/asan/run.sh adds log_path for the integration tests.
+SAN_ENV = ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:print_stacktrace=1 \
+	UBSAN_OPTIONS=abort_on_error=1:halt_on_error=1:print_stacktrace=1
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2; rc=$$?; \
 	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
-	@# lib/ again under AddressSanitizer and UBSan, asserts on, warnings as errors
-	[ -f $(ASAN)/build.ninja ] || meson setup $(ASAN) -Ddpdk=disabled -Ddebug_asserts=true \
-		-Db_sanitize=address,undefined -Dwerror=true --buildtype=debugoptimized
+	@# unit, fuzz replay and integration again, under the sanitizers (2-3x slower)
+	if [ -f $(ASAN)/build.ninja ]; then meson configure $(ASAN) $(ASAN_SETUP); \
+	else meson setup $(ASAN) $(ASAN_SETUP); fi
 	ninja -C $(ASAN)
-	meson test -C $(ASAN) --suite unit --suite fuzz --print-errorlogs; rc=$$?; \
+	$(SAN_ENV) meson test -C $(ASAN) --suite unit --suite fuzz --suite integration \
+		--num-processes 2 --timeout-multiplier 3 --print-errorlogs; rc=$$?; \
 	python3 tests/summary.py $(ASAN)/meson-logs/testlog.json; exit $$rc
 
 unit: build

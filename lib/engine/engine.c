@@ -139,11 +139,30 @@ conn_restart(struct tcpa_engine *e, struct tcpa_conn *c, unsigned side)
 }
 
 /*
+ * A side counted in its record's close_wait_stuck gauge (TCPA_AH_CW_STUCK)
+ * is counted in the record it is bound to: @delta -1 before it is unbound,
+ * +1 once bound again.
+ */
+static void
+cw_stuck_count(struct tcpa_engine *e, const struct tcpa_conn *c, int delta)
+{
+	const struct tcpa_conn_cold *x = cold_of(e, c);
+
+	for (unsigned s = 0; s < 2; s++)
+		if ((c->rules.hflags[s] & TCPA_AH_CW_STUCK) && x->ep[s] != 0)
+			tcpa_ep_at(e->ep, x->ep[s])->cw_stuck += (uint32_t)delta;
+}
+
+/*
  * Roles changed: the records bound under the old roles hand the connection
  * to the new ones. Corrected on the same connection (no NEW_CONN), the
  * records of the wrong guess never had it: take back the conns ep_bind()
  * gave them, or each correction counts the connection twice. A restart
- * (NEW_CONN) is a new connection: both keep their count.
+ * (NEW_CONN) is a new connection: both keep their count. A side stuck in
+ * CLOSE_WAIT (a midstream connection whose SYN-ACK comes late) takes its
+ * close_wait_stuck gauge along: left behind, it would stay on the old
+ * record for good and wrap the new one's below zero when the side leaves
+ * CLOSE_WAIT.
  */
 static void
 roles_changed(struct tcpa_engine *e, struct tcpa_conn *c, const struct tcpa_tcp_result *r)
@@ -158,8 +177,10 @@ roles_changed(struct tcpa_engine *e, struct tcpa_conn *c, const struct tcpa_tcp_
 				ep->conns--;
 		}
 	}
+	cw_stuck_count(e, c, -1);
 	ep_unbind(e, c, r->old_state);
 	ep_bind(e, c);
+	cw_stuck_count(e, c, 1);
 }
 
 /* The state machine's verdicts that are anomalies, attributed. */

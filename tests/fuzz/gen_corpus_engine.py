@@ -8,6 +8,7 @@ sizes and configuration keys, then one record per frame (length, time code,
 link byte, wire length, frame cut to SNAP bytes). A few seeds add what no
 capture has: time jumps forward past 2^31 s, back to 0 and backwards,
 frames received by the other core, and tables too small for the capture.
+REGRESSIONS are the sequences that once broke one of its invariants.
 """
 
 import glob
@@ -153,11 +154,50 @@ def variants(name, frames):
           records(frames, flags_of=lambda i: L_CORE1 if i % 2 else 0))
 
 
+def tcp4(src, dst, sport, dport, seq, ack, flags):
+    """An Ethernet frame of one IPv4 TCP segment without options or payload."""
+    tcp = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0,
+                     bytes(src), bytes(dst)) + tcp
+    return bytes.fromhex('020000000001020000000002') + b'\x08\x00' + ip
+
+
+FIN, SYN, ACK = 0x01, 0x02, 0x10
+CLI, SRV = (10, 0, 0, 1), (10, 0, 0, 2)
+
+
+def c2s(seq, ack, flags):
+    return tcp4(CLI, SRV, 40000, 80, seq, ack, flags)
+
+
+def s2c(seq, ack, flags):
+    return tcp4(SRV, CLI, 80, 40000, seq, ack, flags)
+
+
+def sequence(hdr, steps):
+    """hdr, then one record per (time code, frame), each ending its burst and aging."""
+    return hdr + b''.join(struct.pack('<H', len(fr)) + tc + bytes([L_BURST_END | L_AGE]) + fr
+                          for tc, fr in steps)
+
+
+# Sequences that broke an invariant of fuzz_engine once (the commit that
+# fixed each names it). Picked up midstream (an ACK first), the client
+# guessed by the lower port is 10.0.0.1:40000 until a SYN-ACK says otherwise.
+REGRESSIONS = {
+    # The client side stuck in CLOSE_WAIT (close_wait_s 1, 3 s pass), then
+    # its SYN-ACK swaps the roles: the close_wait_stuck gauge stayed behind.
+    'regress_cw_stuck_roles': sequence(header(64, 64, keys=0x02), [
+        (b'\x00', c2s(1000, 2000, ACK)), (b'\x01', s2c(2000, 1000, FIN | ACK)),
+        (b'\x01', c2s(1000, 2001, ACK)), (b'\x83', c2s(1000, 2001, ACK)),
+        (b'\x83', c2s(1000, 2001, ACK)), (b'\x01', c2s(5000, 2001, SYN | ACK)),
+        (b'\x01', c2s(1000, 2001, FIN | ACK))]),
+}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in os.listdir(OUT):
-        if not old.startswith('regress_'):
-            os.unlink(os.path.join(OUT, old))
+        os.unlink(os.path.join(OUT, old))
     paths = sorted(glob.glob(os.path.join(ROOT, 'tests', 'captures', '*.pcap')) +
                    glob.glob(os.path.join(ROOT, 'tests', 'linktypes', '*.pcap*')))
     for path in paths:
@@ -173,6 +213,8 @@ def main():
         if name in ('captures_close_wait_leak', 'captures_time_wait_churn',
                     'captures_refused', 'captures_zero_window', 'linktypes_mixed'):
             variants(name, frames)
+    for name, data in sorted(REGRESSIONS.items()):
+        write(name, data)
 
 
 if __name__ == '__main__':

@@ -80,6 +80,13 @@ ep_bind(struct tcpa_engine *e, struct tcpa_conn *c)
 			continue;
 		}
 		tcpa_ep_count_add(&r->states[c->tcp.half[side].state], 1);
+		/*
+		 * As in tcpa_ep_move(): the peak is never below the count. A side
+		 * bound in TIME_WAIT (its roles changed there) raises it too.
+		 */
+		if (c->tcp.half[side].state == TCPA_TCP_ST_TIME_WAIT &&
+				r->states[TCPA_TCP_ST_TIME_WAIT] > r->tw_peak)
+			__atomic_store_n(&r->tw_peak, r->states[TCPA_TCP_ST_TIME_WAIT], __ATOMIC_RELAXED);
 		r->conns++;
 	}
 }

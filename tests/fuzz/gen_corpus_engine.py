@@ -191,6 +191,12 @@ REGRESSIONS = {
         (b'\x01', c2s(1000, 2001, ACK)), (b'\x83', c2s(1000, 2001, ACK)),
         (b'\x83', c2s(1000, 2001, ACK)), (b'\x01', c2s(5000, 2001, SYN | ACK)),
         (b'\x01', c2s(1000, 2001, FIN | ACK))]),
+    # The client closes first (TIME_WAIT), then sends a SYN-ACK: rebound to
+    # its record as a server, TIME_WAIT and all, above that record's peak.
+    'regress_tw_peak_roles': sequence(header(64, 64), [
+        (b'\x00', c2s(1000, 2000, ACK)), (b'\x01', c2s(1000, 2000, FIN | ACK)),
+        (b'\x01', s2c(2000, 1001, FIN | ACK)), (b'\x01', c2s(1001, 2001, ACK)),
+        (b'\x01', c2s(7000, 2001, SYN | ACK)), (b'\x01', c2s(1001, 2001, ACK))]),
 }
 
 

@@ -6,6 +6,9 @@ Each seed is fuzz_conf's input: a flags byte (bit 0: the JSON object is
 applied live_only; bit 1: the keys are set again live_only), then NUL
 separated sections: the file's text, the JSON object's text, and one
 "--key=value" per section. The first seed is config/tcpa.json as shipped.
+
+The files named found_* are inputs libFuzzer found that reach what the
+seeds do not (docs/RELIABILITY.md, "Corpus"); this script keeps them.
 """
 
 import json
@@ -71,7 +74,7 @@ SEEDS = {
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in os.listdir(OUT):
-        if not old.startswith('regress_'):
+        if not old.startswith(('found_', 'regress_')):
             os.unlink(os.path.join(OUT, old))
     for name, make in sorted(SEEDS.items()):
         with open(os.path.join(OUT, name), 'wb') as f:

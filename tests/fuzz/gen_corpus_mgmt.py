@@ -7,6 +7,9 @@ starting with '/' is a telemetry request ("/tcpa/NAME,PARAMS"); any other
 is a line of the management socket (a JSON object). The addresses and
 ports are those of the captures fuzz_mgmt analyzes at start, so that the
 filters find connections.
+
+The files named found_* are inputs libFuzzer found that reach what the
+seeds do not (docs/RELIABILITY.md, "Corpus"); this script keeps them.
 """
 
 import json
@@ -61,7 +64,7 @@ SEEDS = {
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in os.listdir(OUT):
-        if not old.startswith('regress_'):
+        if not old.startswith(('found_', 'regress_')):
             os.unlink(os.path.join(OUT, old))
     for name, lines in sorted(SEEDS.items()):
         with open(os.path.join(OUT, name), 'wb') as f:

@@ -153,11 +153,12 @@ conn_restart(struct tcpa_engine *e, struct tcpa_conn *c, unsigned side)
 static void
 cw_stuck_count(struct tcpa_engine *e, const struct tcpa_conn *c, int delta)
 {
-	const struct tcpa_conn_cold *x = cold_of(e, c);
+	for (unsigned s = 0; s < 2; s++) {
+		struct tcpa_ep *r = ep_of(e, c, s);
 
-	for (unsigned s = 0; s < 2; s++)
-		if ((c->rules.hflags[s] & TCPA_AH_CW_STUCK) && x->ep[s] != 0)
-			tcpa_ep_at(e->ep, x->ep[s])->cw_stuck += (uint32_t)delta;
+		if ((c->rules.hflags[s] & TCPA_AH_CW_STUCK) && r != NULL)
+			r->cw_stuck += (uint32_t)delta;
+	}
 }
 
 /*

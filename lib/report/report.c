@@ -385,7 +385,8 @@ tcpa_report_endpoints_json(const struct tcpa_report_in *in, size_t lim)
 
 	if (v == NULL || a == NULL)
 		goto fail;
-	memcpy(v, in->eps, in->neps * sizeof(*v));
+	if (in->neps != 0)
+		memcpy(v, in->eps, in->neps * sizeof(*v));
 	if (report_eps_sort(v, in->neps) != 0)
 		goto fail;
 	for (size_t i = 0; i < in->neps && i < lim; i++) {

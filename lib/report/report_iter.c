@@ -292,8 +292,13 @@ by_key(const void *a, const void *b)
 int
 report_eps_sort(struct tcpa_report_ep *eps, size_t n)
 {
-	struct ep_key *k = malloc((n + 1) * sizeof(*k));
-	struct tcpa_report_ep *tmp = malloc((n + 1) * sizeof(*tmp));
+	struct ep_key *k;
+	struct tcpa_report_ep *tmp;
+
+	if (n == 0)
+		return 0;       /* eps may be NULL */
+	k = malloc(n * sizeof(*k));
+	tmp = malloc(n * sizeof(*tmp));
 
 	if (k == NULL || tmp == NULL) {
 		free(k);

@@ -266,9 +266,11 @@ drain_events(struct tcpa_engine *e, unsigned max)
 
 /* What the live connections say each endpoint record must hold. */
 struct expect {
+	struct tcpa_ep_table *t;
 	uint32_t nslots;
 	uint32_t flows;
 	uint32_t bound;                 /* sides bound to a record */
+	uint32_t stale;                 /* sides whose record gave way */
 	uint32_t states[FE_EP_SLOTS_MAX + 1][TCPA_TCP_ST_MAX];
 	uint32_t cw_stuck[FE_EP_SLOTS_MAX + 1];
 };
@@ -283,13 +285,24 @@ expect_conn(void *arg, const struct tcpa_conn *c, const struct tcpa_conn_cold *x
 	for (unsigned s = 0; s < 2; s++) {
 		unsigned st = c->tcp.half[s].state;
 
-		FE_CHECK(st < TCPA_TCP_ST_MAX && x->ep[s] <= w->nslots);
+		/*
+		 * A reference is a slot and its generation. It goes stale only
+		 * when its record gave way under pressure (a one-off SYN source):
+		 * the side is then no longer bound.
+		 */
+		uint32_t i = x->ep[s] & TCPA_EP_MAX;
+
+		FE_CHECK(st < TCPA_TCP_ST_MAX && i <= w->nslots);
 		if (x->ep[s] == 0)
 			continue;
+		if (tcpa_ep_at(w->t, x->ep[s]) == NULL) {
+			w->stale++;
+			continue;
+		}
 		w->bound++;
-		w->states[x->ep[s]][st]++;
+		w->states[i][st]++;
 		if (c->rules.hflags[s] & TCPA_AH_CW_STUCK)
-			w->cw_stuck[x->ep[s]]++;
+			w->cw_stuck[i]++;
 	}
 	return 0;
 }
@@ -304,9 +317,10 @@ check_records(struct tcpa_engine *e, const struct expect *w, const struct tcpa_s
 
 	memset(anom, 0, sizeof(anom));
 	for (uint32_t i = 1; i <= w->nslots; i++) {
-		const struct tcpa_ep *r = tcpa_ep_at(t, i);
+		const struct tcpa_ep *r = &tcpa_ep_records(t)[i];
 
-		used += r->used != 0;
+		/* seq: even and non-zero while the slot holds a record. */
+		used += r->seq != 0 && (r->seq & 1) == 0;
 		for (unsigned s = 0; s < TCPA_TCP_ST_MAX; s++)
 			FE_CHECK(r->states[s] == w->states[i][s]);
 		FE_CHECK(r->cw_stuck == w->cw_stuck[i]);
@@ -327,7 +341,8 @@ check_records(struct tcpa_engine *e, const struct expect *w, const struct tcpa_s
  *  - the table holds at most its capacity, and the gauge is its count;
  *  - each endpoint record's per-state counts and close_wait_stuck gauge are
  *    exactly those of the live connection sides bound to it;
- *  - with no side ever refused a record (ep_full 0), every side is bound;
+ *  - with no side ever refused a record (ep_full 0), every side is bound,
+ *    or its record gave way (ep_evicted counts it);
  *  - every connection that started is live or left the table one way.
  */
 static void
@@ -340,12 +355,14 @@ check_engine(struct tcpa_engine *e, uint32_t capacity)
 
 	FE_CHECK(n <= capacity && tcpa_flow_capacity(ft) == capacity && st->flows_active == n);
 	memset(&w, 0, sizeof(w));
-	w.nslots = tcpa_ep_slots(tcpa_engine_endpoints(e));
+	w.t = tcpa_engine_endpoints(e);
+	w.nslots = tcpa_ep_slots(w.t);
 	FE_CHECK(w.nslots <= FE_EP_SLOTS_MAX);
 	tcpa_engine_foreach(e, expect_conn, &w);
 	FE_CHECK(w.flows == n);
 	check_records(e, &w, st);
-	FE_CHECK(st->ep_full != 0 || w.bound == 2 * n);
+	FE_CHECK(st->ep_full != 0 || w.bound + w.stale == 2 * n);
+	FE_CHECK(w.stale == 0 || st->ep_evicted != 0);
 	FE_CHECK(st->flows_new >= (uint64_t)n + st->flows_closed + st->flow_expired +
 		st->flow_evicted);
 }

@@ -14,7 +14,11 @@
  * is a request line of the socket. At most FM_MAX_LINES lines are used.
  *
  * Every answer of the socket must be {"ok": true, "data": ...} or
- * {"ok": false, "error": STRING}, serialisable as one line.
+ * {"ok": false, "error": STRING}, serialisable as one line. Each request
+ * is answered twice: whole (mgmt_answer_line) and as the socket does it,
+ * where report, flows and endpoints stream their line part by part in
+ * small steps; the streamed line must be one JSON object and one newline,
+ * with "total" and "shown" for listings.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +29,7 @@
 #include <jansson.h>
 
 #include "fuzz_mgmt.h"
+#include "ctl.h"
 #include "fuzz_mgmt_captures.h"
 #include "mgmt_private.h"
 #include "tcpa_app.h"
@@ -174,6 +179,65 @@ check_answer(json_t *ans)
 	free(s);
 }
 
+/* A streamed answer line, gathered as the socket's client reads it. */
+struct gather {
+	char *buf;
+	size_t len, cap;
+};
+
+static int
+gather_emit(void *arg, const char *b, size_t n)
+{
+	struct gather *g = arg;
+
+	if (g->len + n > g->cap) {
+		g->cap = (g->len + n) * 2;
+		g->buf = realloc(g->buf, g->cap);
+		if (g->buf == NULL)
+			abort();
+	}
+	memcpy(g->buf + g->len, b, n);
+	g->len += n;
+	return 0;
+}
+
+/* The request as the socket answers it: streams stepped in small parts. */
+static void
+streamed(const char *line, size_t len)
+{
+	struct tcpa_ctl_stream *st = NULL;
+	struct gather g = { NULL, 0, 0 };
+	json_t *ans, *a;
+	int rc;
+
+	ans = mgmt_answer_start(app, line, len, &st);
+	if (ans != NULL) {
+		check_answer(ans);
+		json_decref(ans);
+		return;
+	}
+	if (st == NULL)
+		abort();
+	/* Small rooms: many steps, each boundary a chance to break the line. */
+	while ((rc = tcpa_ctl_stream_step(st, gather_emit, &g, 1 + g.len % 977)) == 0)
+		;
+	tcpa_ctl_stream_free(st);
+	if (rc != 1 || g.len == 0 || g.buf[g.len - 1] != '\n' ||
+			memchr(g.buf, '\n', g.len - 1) != NULL)
+		abort();
+	a = json_loadb(g.buf, g.len - 1, 0, NULL);
+	if (!json_is_object(a) || !json_is_true(json_object_get(a, "ok")) ||
+			json_object_get(a, "data") == NULL)
+		abort();
+	if (json_is_array(json_object_get(a, "data")) &&
+			(!json_is_integer(json_object_get(a, "total")) ||
+			json_integer_value(json_object_get(a, "shown")) !=
+			(json_int_t)json_array_size(json_object_get(a, "data"))))
+		abort();
+	json_decref(a);
+	free(g.buf);
+}
+
 /* A telemetry request: "/tcpa/NAME,PARAMS" or "/tcpa/NAME". */
 static void
 telemetry(char *line)
@@ -201,6 +265,7 @@ request(char *line, size_t len)
 	ans = mgmt_answer_line(app, line, len);
 	check_answer(ans);
 	json_decref(ans);
+	streamed(line, len);
 }
 
 int

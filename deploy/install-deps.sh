@@ -5,16 +5,17 @@
 # only when something is missing. Run as root (make run / make test do).
 set -euo pipefail
 
-# build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, libpcap (merging captures),
-# scdoc (man pages)
+# build: compiler, meson, DPDK 22.11 LTS, libnuma, jansson, scdoc (man pages)
 # tests: python3, the oracles (tshark, ss from iproute2), capture and traffic tools,
 # a Prometheus server to scrape the metrics, and what tests/package needs to
-# build the Debian package with Debian's tools, install it and read its man pages
+# build the Debian package with Debian's tools, install it and read its man pages,
+# clang's libFuzzer for the short fuzzing runs of make test
 pkgs=(
     gcc make pkg-config meson ninja-build scdoc
-    libdpdk-dev dpdk libnuma-dev libjansson-dev libpcap-dev
+    libdpdk-dev dpdk libnuma-dev libjansson-dev
     python3 iproute2 tcpdump tshark nftables tcpreplay ethtool procps prometheus
     build-essential debhelper dpkg-dev fakeroot man-db
+    clang libclang-rt-14-dev
 )
 
 missing=()

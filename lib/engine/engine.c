@@ -393,7 +393,8 @@ segment(struct tcpa_engine *e, const struct tcpa_pkt *p, struct tcpa_flow *f, un
 	e->cur = p;
 	win = c->tcp.half[side].win;
 	/* ACKs of new data: the base of capture_loss (ack_unseen / acks). */
-	e->st.acks += (p->tcp_flags & TCPA_TCP_ACK) && tcpa_seq_gt(p->ack, c->tcp.half[side].ack);
+	e->st.acks += (p->tcp_flags & TCPA_TCP_ACK) &&
+		(!(c->tcp.half[side].flags & TCPA_HALF_ACKED) || tcpa_seq_gt(p->ack, c->tcp.half[side].ack));
 	if (likely(tcpa_tcp_predictable(&c->tcp, p, side))) {
 		segment_predicted(e, c, p, side);
 		segment_done(e, c, side, win);

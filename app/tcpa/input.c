@@ -40,6 +40,7 @@ struct src {
 	uint64_t consumed;      /* stream: bytes dropped before mem */
 	uint64_t size;          /* bytes in the file, 0 for a stream */
 	bool eof;               /* stream: nothing more to read */
+	bool cut;               /* stream: ended by a stop, not by its end */
 	bool done;              /* no more frames */
 	bool stalled;           /* needs more bytes: at the next burst */
 	bool have;              /* f holds the lookahead */
@@ -138,6 +139,7 @@ src_fill(struct src *s, const uint32_t *stop)
 	switch (wait_readable(s->fd, stop)) {
 	case -1:
 		s->eof = true;  /* stopping: what came is all */
+		s->cut = true;
 		return 0;
 	case 0:
 		return 1;
@@ -270,7 +272,11 @@ src_open(struct src *s, const char *name, char *err, size_t len)
 	return 0;
 }
 
-/* The file header, reading a stream until there is enough of it. */
+/*
+ * The file header, reading a stream until there is enough of it.
+ * @return 0, 1 when tcpa was stopped before a stream gave it (the source
+ * then has no frames: an interrupted analysis, not a bad capture), -1.
+ */
 static int
 src_header(struct src *s, const uint32_t *stop, uint64_t jump_ns, char *err, size_t len)
 {
@@ -286,6 +292,11 @@ src_header(struct src *s, const uint32_t *stop, uint64_t jump_ns, char *err, siz
 			snprintf(err, len, "cannot read '%s': %s", s->name, strerror(-e));
 			return -1;
 		}
+	}
+	if (rc == 0 && !s->mapped && stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED)) {
+		s->done = true;
+		s->cut = true;
+		return 1;
 	}
 	if (rc <= 0) {
 		snprintf(err, len, "cannot read capture '%s': %s", s->name,
@@ -322,18 +333,30 @@ tcpa_input_open(char *const *names, unsigned n, uint64_t jump_ns, const uint32_t
 
 		s->fd = -1;
 		in->n = i + 1;
+		int rc = -1;
+
 		s->cap_state = calloc(1, sizeof(*s->cap_state));
 		if (s->cap_state == NULL || src_open(s, names[i], err, len) != 0 ||
-				src_header(s, stop, jump_ns, err, len) != 0) {
+				(rc = src_header(s, stop, jump_ns, err, len)) < 0) {
 			if (s->cap_state == NULL)
 				snprintf(err, len, "out of memory");
 			tcpa_input_close(in);
 			return NULL;
 		}
-		src_advance(in, s, true);
+		if (rc == 0)
+			src_advance(in, s, true);
 	}
 	in->stop = stop;
 	return in;
+}
+
+int
+tcpa_input_cut(const struct tcpa_input *in)
+{
+	for (unsigned i = 0; i < in->n; i++)
+		if (in->s[i].cut)
+			return 1;
+	return 0;
 }
 
 /* ---- frames ---- */

@@ -36,6 +36,9 @@ unsigned tcpa_input_burst(struct tcpa_input *in, struct frame *fr, unsigned max)
 /** 1 when every input was read to its end (or ended by an error or a stop). */
 int tcpa_input_done(const struct tcpa_input *in);
 
+/** 1 when a stop ended a stream before its end (the analysis is incomplete). */
+int tcpa_input_cut(const struct tcpa_input *in);
+
 /** Packets whose timestamp the capture clock set aside (time_jump). */
 uint64_t tcpa_input_time_jumps(const struct tcpa_input *in);
 

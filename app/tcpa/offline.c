@@ -239,7 +239,7 @@ tcpa_offline_run(struct tcpa_app *app)
 	stopped = control(app);
 	for (unsigned i = 0; i < app->nworkers; i++)
 		pthread_join(th[i], NULL);
-	app->complete = !stopped;
+	app->complete = !stopped && !tcpa_input_cut(app->input);
 	tcpa_evlog_drain(app);
 	tcpa_evlog_close();
 	tcpa_mgmt_close();
@@ -252,7 +252,7 @@ tcpa_offline_run(struct tcpa_app *app)
 	app->input = NULL;
 	if (rc != 0)
 		return TCPA_EXIT_RUNTIME;
-	if (stopped)
+	if (!app->complete)
 		return TCPA_EXIT_INTERRUPTED;
 	return fatal ? TCPA_EXIT_RUNTIME : TCPA_EXIT_OK;
 }

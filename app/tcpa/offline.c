@@ -201,7 +201,7 @@ start(struct tcpa_app *app, pthread_t *th)
 		app->conf.time_jump_s * TCPA_NS_PER_S, &app->ctl.stop, err, sizeof(err));
 	if (app->input == NULL) {
 		fprintf(stderr, "tcpa: %s\n", err);
-		return TCPA_EXIT_USAGE;
+		return TCPA_EXIT_RUNTIME;       /* a capture that cannot be read (tcpa.8) */
 	}
 	if (workers_create(app) != 0)
 		return TCPA_EXIT_RUNTIME;

@@ -178,6 +178,7 @@ run "no arguments: usage, exit 2, no EAL" sh -c "
     [ \$rc -eq 2 ] && grep -q '^Usage: tcpa' '$TMP/e' && ! grep -q '^EAL:' '$TMP/e'"
 run "--bogus: unknown option, exit 2" expect_exit 2 "unknown option '--bogus'" "$TCPA" --bogus
 run "bad value: exit 2" expect_exit 2 "close_wait_s" "$TCPA" --pcap "$LEAK" --close-wait-s abc
+run "missing capture: exit 1" expect_exit 1 "cannot read capture" "$TCPA" --pcap "$TMP/none.pcap"
 run "--help states the exit statuses" sh -c "'$TCPA' --help | grep -q '3 interrupted before the capture'"
 
 stdin_input() {

@@ -35,11 +35,19 @@ static uint64_t written[TCPA_ANOM_MAX];
 static uint64_t suppressed[TCPA_ANOM_MAX];
 static uint64_t lost;
 
+/*
+ * (Re)open the log at path. The old stream is closed either way: after a
+ * rotation it names the moved file, and what fails to open is counted as
+ * lost, not written there. (Not freopen(): when it fails, glibc keeps the
+ * FILE allocated and the caller can no longer free it.)
+ */
 static int
 open_log(void)
 {
-	FILE *f = out != NULL ? freopen(path, "a", out) : fopen(path, "a");
+	FILE *f = fopen(path, "a");
 
+	if (out != NULL)
+		fclose(out);
 	out = f;
 	if (f == NULL) {
 		fprintf(stderr, "tcpa: cannot open event log '%s': %s; events are counted as "

@@ -28,7 +28,7 @@ enum tcpa_tcp_state {
 };
 
 /* Per-endpoint half of a connection: what one endpoint's kernel holds. */
-#define TCPA_HALF_SYN      0x01 /* sent a SYN; nxt - 1 is its ISN until data */
+#define TCPA_HALF_SYN      0x01 /* sent a SYN (its ISN: tcpa_tcp_isn()) */
 #define TCPA_HALF_ACKED    0x02 /* sent an ACK: ack is valid */
 #define TCPA_HALF_FIN      0x04 /* sent a FIN; its sequence number is nxt - 1 */
 #define TCPA_HALF_FIN_ACKED 0x08 /* its FIN was acknowledged by the peer */
@@ -43,7 +43,12 @@ struct tcpa_tcp_half {
 	uint8_t wscale;         /* shift applied to its advertised window */
 	uint8_t rxc;            /* core that received its previous segment (set by the engine) */
 	uint32_t nxt;           /* highest sequence number sent + 1 */
-	uint32_t ack;           /* last acknowledgment number it sent */
+	/*
+	 * Last acknowledgment number it sent (TCPA_HALF_ACKED). Until then, a
+	 * side that sent a SYN keeps its ISN here: with Fast Open data in the
+	 * SYN, nxt is past the data.
+	 */
+	uint32_t ack;
 	uint32_t win;           /* last advertised window, scaled, bytes */
 	/*
 	 * Segments and payload bytes sent, the part below 2^31: the engine
@@ -228,6 +233,39 @@ static inline bool
 tcpa_seq_ge(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) >= 0;
+}
+
+/**
+ * The ISN of a side that sent a SYN (TCPA_HALF_SYN): kept in ack until the
+ * side acknowledges something; after that, its SYN-ACK carried no data
+ * (Linux sends none), so nxt - 1 while nothing else was sent.
+ */
+static inline uint32_t
+tcpa_tcp_isn(const struct tcpa_tcp_half *s)
+{
+	return (s->flags & TCPA_HALF_ACKED) ? s->nxt - 1 : s->ack;
+}
+
+/**
+ * Is SYN @p p a repeat of @p s's SYN (the same ISN)? Also with Fast Open
+ * (RFC 7413): a repeat carries the same data, or none (Linux resends a
+ * timed-out Fast Open SYN without its data).
+ */
+static inline bool
+tcpa_tcp_syn_repeat(const struct tcpa_tcp_half *s, const struct tcpa_pkt *p)
+{
+	if (!(s->flags & TCPA_HALF_SYN))
+		return false;
+	return p->seq + 1 == s->nxt || p->seq + 1 + p->payload_len == s->nxt ||
+		(!(s->flags & TCPA_HALF_ACKED) && p->seq == s->ack);
+}
+
+/** Does @p ack acknowledge @p s's SYN (and at most what followed it)? */
+static inline bool
+tcpa_tcp_acks_syn(const struct tcpa_tcp_half *s, uint32_t ack)
+{
+	return (s->flags & TCPA_HALF_SYN) && tcpa_seq_gt(ack, tcpa_tcp_isn(s)) &&
+		tcpa_seq_le(ack, s->nxt);
 }
 
 #endif /* TCPA_TCP_H */

@@ -274,7 +274,7 @@ syn_rst_rules(struct tcpa_anom_hot *h, struct tcpa_anom_cold *k, const struct tc
 	if (!(s->flags & TCPA_HALF_SEEN) && !(q->flags & TCPA_HALF_SEEN))
 		k->born_us = now_us;
 	if ((fl & (TCPA_TCP_SYN | TCPA_TCP_RST)) == TCPA_TCP_SYN &&
-			(s->flags & TCPA_HALF_SYN) && p->seq + 1 == s->nxt &&
+			tcpa_tcp_syn_repeat(s, p) &&
 			s->state != TCPA_TCP_ST_CLOSED && s->state != TCPA_TCP_ST_TIME_WAIT &&
 			(!(fl & TCPA_TCP_ACK) || (s->flags & TCPA_HALF_ACKED)))
 		tcpa_anom_emit(o, TCPA_ANOM_retransmission, side);

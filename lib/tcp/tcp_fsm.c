@@ -213,7 +213,7 @@ on_syn(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q
 	int fresh = !(s->flags & TCPA_HALF_SEEN) &&
 		(s->state == TCPA_TCP_ST_UNKNOWN || s->state == TCPA_TCP_ST_CLOSED);
 
-	if ((s->flags & TCPA_HALF_SYN) && p->seq + 1 == s->nxt && !is_closed(s->state)) {
+	if (tcpa_tcp_syn_repeat(s, p) && !is_closed(s->state)) {
 		/*
 		 * Same ISN: a repeat. Not only in SYN_SENT: when the SYN-ACK
 		 * we saw was lost beyond the tap, the client repeats its SYN
@@ -242,7 +242,10 @@ on_syn(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half *q
 	}
 	step(s, TCPA_TCP_EV_SND_SYN, r);
 	s->flags |= TCPA_HALF_SYN;
-	s->nxt = p->seq + 1;
+	/* Fast Open data in the SYN is sequence space too. */
+	s->nxt = p->seq + 1 + p->payload_len;
+	if (!(s->flags & TCPA_HALF_ACKED))
+		s->ack = p->seq;        /* the ISN, until it acknowledges (tcpa_tcp_isn) */
 	syn_options(s, p);
 	if (q->state == TCPA_TCP_ST_SYN_SENT) {
 		step(q, TCPA_TCP_EV_RCV_SYN, r);
@@ -261,8 +264,10 @@ on_synack(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half
 	 * the client's ACK (accept queue overflow) we have already moved it
 	 * to ESTABLISHED, and that repeat is the one that matters.
 	 */
-	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
-			p->seq + 1 == s->nxt)
+	int again = (s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) ==
+		(TCPA_HALF_SYN | TCPA_HALF_ACKED) && tcpa_tcp_syn_repeat(s, p);
+
+	if (again)
 		r->what |= TCPA_TCP_R_SYNACK_RETX;
 	if (!(t->flags & TCPA_CONN_ROLE_SET) || (t->cli == side && !(s->flags & TCPA_HALF_SYN))) {
 		/* The SYN-ACK sender is the server, whatever we guessed. */
@@ -271,8 +276,7 @@ on_synack(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half
 		t->cli = (uint8_t)!side;
 		t->flags |= TCPA_CONN_ROLE_SET;
 	}
-	if ((s->flags & (TCPA_HALF_SYN | TCPA_HALF_ACKED)) == (TCPA_HALF_SYN | TCPA_HALF_ACKED) &&
-			p->seq + 1 == s->nxt) {
+	if (again) {
 		/* A repeat: an ACK of it that went by did not count for its kernel. */
 		if (s->state == TCPA_TCP_ST_ESTABLISHED)
 			s->flags |= TCPA_HALF_DOUBT;
@@ -281,10 +285,14 @@ on_synack(struct tcpa_tcp_conn *t, struct tcpa_tcp_half *s, struct tcpa_tcp_half
 		step(s, TCPA_TCP_EV_SND_SYNACK, r);
 	}
 	s->flags |= TCPA_HALF_SYN | TCPA_HALF_ACKED;
-	s->nxt = p->seq + 1;
+	s->nxt = p->seq + 1 + p->payload_len;
 	s->ack = p->ack;
 	syn_options(s, p);
-	if ((q->flags & TCPA_HALF_SYN) && p->ack == q->nxt &&
+	/*
+	 * It acknowledges the SYN: all of it, or with Fast Open only the SYN
+	 * and not its data (cookie refused: the client sends the data again).
+	 */
+	if (tcpa_tcp_acks_syn(q, p->ack) &&
 			(q->state == TCPA_TCP_ST_SYN_SENT || q->state == TCPA_TCP_ST_SYN_RECEIVED))
 		step(q, TCPA_TCP_EV_SYN_ACKED, r);
 	if ((s->flags & TCPA_HALF_WS) && (q->flags & TCPA_HALF_WS))
@@ -306,7 +314,7 @@ rst_valid(const struct tcpa_tcp_conn *t, const struct tcpa_tcp_half *s, const st
 	uint32_t rcv_nxt, win;
 
 	if (q->state == TCPA_TCP_ST_SYN_SENT)
-		return (p->tcp_flags & TCPA_TCP_ACK) && p->ack == q->nxt;
+		return (p->tcp_flags & TCPA_TCP_ACK) && tcpa_tcp_acks_syn(q, p->ack);
 	if (q->flags & TCPA_HALF_ACKED)
 		rcv_nxt = q->ack;
 	else if (s->flags & TCPA_HALF_SEEN)

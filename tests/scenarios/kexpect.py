@@ -239,7 +239,8 @@ class RuleOracle:
                     c.synack_t = f.t
                 if c.answer_t is None:
                     c.answer_t = f.t
-            me.nxt = max(me.nxt or 0, 1)
+            # the SYN, and the data it carries with Fast Open (RFC 7413)
+            me.nxt = max(me.nxt or 0, 1 + f.len)
         if fl & RST:
             me.rst = True
             if not c.established and (f.src, f.sport) == c.server and c.answer_t is None:
@@ -1030,7 +1031,32 @@ def derive_loss_recovery(r):
             k("TcpExtTCPSackRecovery"), k("TcpExtTCPLostRetransmit")))
 
 
+def derive_fast_open(r):
+    o = r.oracle
+    count = int(r.params.get("count", 10))
+    r.hard(len(o.order) == count, "expected %d connections, got %d" % (count, len(o.order)))
+    syn_data = [f for f in r.frames if f.flags & SYN and not f.flags & ACK and f.len > 0]
+    active = r.ns("client", "TcpExtTCPFastOpenActive")
+    passive = r.ns("server", "TcpExtTCPFastOpenPassive")
+    r.hard(len(syn_data) == count - 1 == active == passive,
+           "SYNs with data %d, client TCPFastOpenActive %d, server TCPFastOpenPassive %d; "
+           "expected %d each (the first connection only gets the cookie)" % (
+               len(syn_data), active, passive, count - 1))
+    for k in ("retransmission", "lost_segment", "ack_unseen", "dup_ack", "out_of_order"):
+        r.put(k, o.total(k), None, "rules: none expected")
+        r.hard(o.total(k) == 0, "%s in the capture: %d" % (k, o.total(k)))
+    for k in ("lost_segment", "ack_lost_segment", "retransmission"):
+        r.soft(tshark_count(r.frames, k) == 0, "tshark flags %d frames %s" % (
+            tshark_count(r.frames, k), k))
+    r.notes.append(
+        "%d connections opened with sendto(MSG_FASTOPEN) of a %s-byte line; the first got the "
+        "cookie, the %d others carried their line in the SYN (client TcpExtTCPFastOpenActive "
+        "%d, server TcpExtTCPFastOpenPassive %d) and the SYN-ACK acknowledged it." % (
+            count, r.params.get("size", "100"), len(syn_data), active, passive))
+
+
 DERIVE = {
+    "fast_open": derive_fast_open,
     "backlog_overflow": derive_backlog_overflow,
     "zero_window": derive_zero_window,
     "nagle_delayed_ack": derive_nagle_delayed_ack,

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 ALL=(clean_mix close_wait_leak idle_timeout_stale time_wait_churn refused
      backlog_overflow zero_window nagle_delayed_ack nagle_nodelay keepalive
-     keepalive_dead_peer linger_abort loss_recovery ipv6_leak vlan_leak)
+     keepalive_dead_peer linger_abort loss_recovery ipv6_leak vlan_leak fast_open)
 if (($# > 0)); then list=("$@"); else list=("${ALL[@]}"); fi
 
 [[ $(id -u) -eq 0 ]] || { echo "make_all: must run as root (network namespaces, tcpdump)" >&2; exit 1; }

@@ -582,6 +582,47 @@ test_syn_new_isn(void)
 	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
 }
 
+/* TCP Fast Open (RFC 7413): data in the SYN is sequence space. */
+static void
+test_fast_open(void)
+{
+	struct conn c;
+
+	/* Cookie accepted: the SYN-ACK acknowledges the SYN and its 100 bytes. */
+	conn_init(&c, 40000, 80, 1000, 5000);
+	seg(&c, CLI, F_S, 100);
+	CHECK_EQ(half(&c, CLI)->nxt, 1101);
+	CHECK_ST(&c, SYN_SENT, CLOSED);
+	/* Resent with its data, or without it (Linux's timed-out Fast Open SYN). */
+	raw(&c, CLI, F_S, 1000, 0, 100);
+	CHECK_R(&c, R_ANY, TCPA_TCP_R_SYN_RETX);
+	raw(&c, CLI, F_S, 1000, 0, 0);
+	CHECK_R(&c, R_ANY, TCPA_TCP_R_SYN_RETX);
+	CHECK_EQ(half(&c, CLI)->nxt, 1101);
+	seg(&c, SRV, F_S | F_A, 0);
+	CHECK_EQ(half(&c, SRV)->ack, 1101);
+	seg(&c, CLI, F_A, 0);
+	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
+	CHECK_R(&c, R_ANOM, 0);
+
+	/* Cookie refused: the SYN-ACK acknowledges the SYN only; data comes again. */
+	conn_init(&c, 40001, 80, 3000, 7000);
+	seg(&c, CLI, F_S, 100);
+	raw(&c, SRV, F_S | F_A, 7000, 3001, 0);
+	c.nxt[SRV] = 7001;
+	CHECK_ST(&c, ESTABLISHED, SYN_RECEIVED);
+	raw(&c, CLI, F_A | F_P, 3001, 7001, 100);
+	CHECK_ST(&c, ESTABLISHED, ESTABLISHED);
+	CHECK_EQ(half(&c, CLI)->nxt, 3101);
+	CHECK_R(&c, R_ANOM, 0);
+
+	/* A SYN-ACK acknowledging more than the SYN carried is no answer to it. */
+	conn_init(&c, 40002, 80, 9000, 8000);
+	seg(&c, CLI, F_S, 10);
+	raw(&c, SRV, F_S | F_A, 8000, 9020, 0);
+	CHECK_ST(&c, SYN_SENT, SYN_RECEIVED);
+}
+
 static void
 test_synack_retransmit(void)
 {
@@ -1210,6 +1251,7 @@ main(void)
 	RUN(test_rst_refused);
 	RUN(test_syn_retransmit);
 	RUN(test_syn_new_isn);
+	RUN(test_fast_open);
 	RUN(test_synack_retransmit);
 	RUN(test_repeats_after_answer);
 	RUN(test_time_wait_reuse);

@@ -13,9 +13,10 @@ Servers:
         SO_RCVBUF B on the listener (inherited by the accepted socket),
         accept one connection, recv(C) then sleep S, pausing SECS once the
         byte count first reaches BYTES; answers "OK <n>\\n" at EOF and closes.
-  line-echo --listen A:P
+  line-echo --listen A:P [--fastopen Q]
         one thread per connection; answers "ACK <n>\\n" (padded to 32 bytes)
-        to every complete line ("...\\n"); closes on EOF.
+        to every complete line ("...\\n"); closes on EOF. --fastopen: accept
+        TCP Fast Open (TCP_FASTOPEN, queue Q) on the listener.
   linger-server --listen A:P
         answers one "GET ...\\r\\n\\r\\n" request per connection with a small
         HTTP response, then SO_LINGER {on, 0} and close(): RST, not FIN.
@@ -40,6 +41,11 @@ Clients:
   linger-client --count N
         N connections in a row: request, read the response, then recv()
         until EOF or reset; logs which.
+  fast-open --count N --size B
+        N connections in a row, each opened by sendto(MSG_FASTOPEN) of one
+        B-byte line: the first gets the server's cookie and sends its line
+        after the handshake, the next ones carry it in their SYN; read the
+        reply, close.
 
 Common: --server (address), --port.
 """
@@ -166,6 +172,9 @@ def cmd_slow_reader(args):
 
 def cmd_line_echo(args):
     ls = listener(args.listen)
+    if args.fastopen:
+        ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, args.fastopen)
+        log("TCP_FASTOPEN queue %d" % args.fastopen)
     ready(args.ready)
 
     def handle(conn, peer):
@@ -362,6 +371,22 @@ def cmd_linger_client(args):
         time.sleep(args.gap)
 
 
+def cmd_fast_open(args):
+    fam, addr = server_addr(args)
+    line = b"x" * (args.size - 1) + b"\n"
+    for i in range(args.count):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.sendto(line, socket.MSG_FASTOPEN, addr)   # blocking: connect + send
+        s.settimeout(10)
+        reply = recv_until(s, b"\n")
+        info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        # tcpi_options (byte 5): TCPI_OPT_SYN_DATA (0x20) when the SYN carried data
+        log("%s: reply %r, data in SYN: %s" % (name(s), reply.strip()[:12],
+            "yes" if info[5] & 0x20 else "no"))
+        s.close()
+        time.sleep(args.gap)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--server", default="10.99.0.2")
@@ -379,6 +404,7 @@ def main():
     p.add_argument("--pause-at", action="append", default=[], help="BYTES:SECONDS")
     p = sub.add_parser("line-echo")
     p.add_argument("--listen", required=True)
+    p.add_argument("--fastopen", type=int, default=0)
     p = sub.add_parser("linger-server")
     p.add_argument("--listen", required=True)
     p = sub.add_parser("sink")
@@ -403,6 +429,10 @@ def main():
     p.add_argument("--intvl", type=int, default=1)
     p.add_argument("--cnt", type=int, default=3)
     p.add_argument("--hold", type=float, default=5.0)
+    p = sub.add_parser("fast-open")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--size", type=int, default=100)
+    p.add_argument("--gap", type=float, default=0.05)
     p = sub.add_parser("linger-client")
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--gap", type=float, default=0.05)
@@ -414,7 +444,7 @@ def main():
            "line-echo": cmd_line_echo, "linger-server": cmd_linger_server, "sink": cmd_sink,
            "burst-connect": cmd_burst_connect, "bulk-send": cmd_bulk_send,
            "write-write-read": cmd_write_write_read, "keepalive": cmd_keepalive,
-           "linger-client": cmd_linger_client}[args.cmd]
+           "linger-client": cmd_linger_client, "fast-open": cmd_fast_open}[args.cmd]
     cmd(args)
     return 0
 

@@ -123,9 +123,9 @@ struct tcpa_event {
 	uint8_t has_seg;                /* seq..win describe the segment that showed it */
 	uint32_t seq;
 	uint32_t ack;
-	uint16_t len;
+	uint32_t len;                   /* payload bytes (BIG TCP segments exceed 64 KiB) */
 	uint8_t flags;
-	uint8_t pad;
+	uint8_t pad[3];
 	uint32_t win;
 };
 

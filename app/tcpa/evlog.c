@@ -123,8 +123,8 @@ write_event(const struct tcpa_event *ev)
 	if (ev->key.vlan != 0)
 		json_object_set_new(o, "vlan", json_integer(ev->key.vlan));
 	if (ev->has_seg)
-		json_object_set_new(o, "evidence", json_pack("{s:I,s:I,s:i,s:i,s:i}",
-			"seq", (json_int_t)ev->seq, "ack", (json_int_t)ev->ack, "len", ev->len,
+		json_object_set_new(o, "evidence", json_pack("{s:I,s:I,s:I,s:i,s:i}",
+			"seq", (json_int_t)ev->seq, "ack", (json_int_t)ev->ack, "len", (json_int_t)ev->len,
 			"flags", ev->flags, "win", (int)ev->win));
 	write_line(o);
 	json_decref(o);

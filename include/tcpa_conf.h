@@ -60,13 +60,16 @@
 	X(mgmt_idle_s,           30, 1, 86400, 1, \
 	  "management socket: a client that sends and reads nothing this long is closed") \
 	X(time_jump_s,           3600, 0, 1U << 30, 0, \
-	  "capture analysis: a timestamp this far from the capture's pace is set aside (time_jump); 0 = off")
+	  "capture analysis: a timestamp this far from the capture's pace is set aside (time_jump); 0 = off") \
+	X(tunnel_in_key,         1, 0, 1, 0, \
+	  "1 = VLAN ids and tunnel identity (VXLAN/Geneve VNI, GRE key, ERSPAN session) tell connections and endpoints apart; 0 = ignored (a mirror where one direction arrives tagged or tunnelled and the other not)")
 
 /* String keys: X(name, default, help). Not live. */
 #define TCPA_CONF_STR(X) \
 	X(lcores, "", "EAL lcore list when none is given before '--' (e.g. \"0-2\"); main lcore is the control core") \
 	X(mgmt, "/run/tcpa/tcpa.sock", "management socket path") \
-	X(event_log, "", "NDJSON event log file, one line per anomaly occurrence (\"\" = off); reopened on SIGHUP")
+	X(event_log, "", "NDJSON event log file, one line per anomaly occurrence (\"\" = off); reopened on SIGHUP") \
+	X(vxlan_ports, "", "UDP destination ports that carry VXLAN besides 4789, comma-separated (at most 4)")
 
 #define TCPA_CONF_STR_MAX 256
 
@@ -109,6 +112,12 @@ int tcpa_conf_load_file(struct tcpa_conf *c, const char *path, char *err, size_t
 
 /** Cross-key checks (timeouts against thresholds, ring_size a power of two). */
 int tcpa_conf_check(const struct tcpa_conf *c, char *err, size_t errlen);
+
+/**
+ * The ports of vxlan_ports into @p ports (room for TCPA_PKT_MAX_VXLAN_PORTS).
+ * @return how many, or -EINVAL with a message naming the key.
+ */
+int tcpa_conf_vxlan_ports(const struct tcpa_conf *c, uint16_t *ports, char *err, size_t errlen);
 
 /** Is @p key (with '-' or '_') a configuration key? */
 int tcpa_conf_is_key(const char *key);

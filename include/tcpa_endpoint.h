@@ -42,7 +42,7 @@
 
 struct tcpa_ep_key {
 	struct tcpa_ip ip;
-	uint32_t vlan;
+	uint32_t zone;          /* VLAN ids and tunnel identity (tcpa_pkt.zone) */
 	uint16_t port;          /* 0 for a client address */
 	uint8_t role;           /* TCPA_EP_CLIENT or TCPA_EP_SERVER */
 	uint8_t pad;

@@ -20,14 +20,14 @@
 #include "tcpa_pkt.h"
 
 /**
- * Flow key: both endpoints and the VLAN. In the table, side 0 is the
+ * Flow key: both endpoints and the zone. In the table, side 0 is the
  * sender of the flow's first segment; tcpa_flow_key_make() builds the
  * canonical form (lower endpoint first) for code that needs one. 40 bytes.
  */
 struct tcpa_flow_key {
 	struct tcpa_ip ip[2];
 	uint16_t port[2];
-	uint32_t vlan;
+	uint32_t zone;          /* tcpa_pkt.zone */
 };
 
 /** The secret the hash is keyed with: chosen at start, never exposed. */
@@ -74,7 +74,7 @@ tcpa_flow_key_make(const struct tcpa_pkt *p, struct tcpa_flow_key *k)
 	k->ip[!swap] = p->dst;
 	k->port[swap] = p->sport;
 	k->port[!swap] = p->dport;
-	k->vlan = p->vlan;
+	k->zone = p->zone;
 	return swap;
 }
 
@@ -86,7 +86,7 @@ tcpa_flow_key_of_side(const struct tcpa_pkt *p, unsigned side, struct tcpa_flow_
 	k->ip[!side] = p->dst;
 	k->port[side] = p->sport;
 	k->port[!side] = p->dport;
-	k->vlan = p->vlan;
+	k->zone = p->zone;
 }
 
 /**
@@ -95,7 +95,7 @@ tcpa_flow_key_of_side(const struct tcpa_pkt *p, unsigned side, struct tcpa_flow_
  */
 uint64_t tcpa_flow_key_hash(const struct tcpa_flow_key *k, const struct tcpa_hash_secret *s);
 
-/** Keyed symmetric hash of a segment's 4-tuple and VLAN (no key built). */
+/** Keyed symmetric hash of a segment's 4-tuple and zone (no key built). */
 uint64_t tcpa_flow_pkt_hash(const struct tcpa_pkt *p, const struct tcpa_hash_secret *s);
 
 /**
@@ -105,7 +105,7 @@ uint64_t tcpa_flow_pkt_hash(const struct tcpa_pkt *p, const struct tcpa_hash_sec
 static inline int
 tcpa_flow_key_side(const struct tcpa_flow_key *k, const struct tcpa_pkt *p)
 {
-	if (k->vlan != p->vlan)
+	if (k->zone != p->zone)
 		return -1;
 	/* struct tcpa_pkt keeps src, dst adjacent as the key keeps ip[0], ip[1]. */
 	if (k->port[0] == p->sport && k->port[1] == p->dport &&

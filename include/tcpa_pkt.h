@@ -144,6 +144,38 @@ enum tcpa_pkt_tunnel {
 const char *tcpa_pkt_tunnel_name(enum tcpa_pkt_tunnel t);
 
 /*
+ * Zone (tcpa_pkt.zone): what tells connections apart beside their 4-tuple,
+ * in 32 bits: the VLAN ids and the tunnel identity (VXLAN/Geneve VNI, GRE
+ * key, ERSPAN session), so that two tenants reusing the same addresses stay
+ * apart.
+ *  - no tunnel: the VLAN ids, outer << 12 | inner (below 2^24);
+ *  - in a tunnel: TCPA_ZONE_TUNNEL, the kind in bits 28..30, and the
+ *    identity itself where it fits in bits 0..26: a VNI or GRE key below
+ *    2^27 with no VLAN tag, an ERSPAN session (10 bits) under at most one
+ *    tag (tag << 10 | session); otherwise TCPA_ZONE_MIXED and a 27-bit mix
+ *    of the VLAN ids, kind and identity (two such identities share a zone
+ *    once in 2^27, and then only connections with the same 4-tuple mix).
+ * The parser sets it once per frame, so that hashing and comparing keys
+ * cost plain traffic nothing.
+ */
+#define TCPA_ZONE_TUNNEL 0x80000000u
+#define TCPA_ZONE_MIXED  0x08000000u
+#define TCPA_ZONE_ID_MASK 0x07ffffffu
+
+/** The zone of VLAN ids @p vlan and tunnel @p kind (enum tcpa_pkt_tunnel), @p id. */
+uint32_t tcpa_pkt_zone(uint32_t vlan, unsigned kind, uint32_t id);
+
+/** A zone taken apart for people. */
+struct tcpa_zone {
+	uint32_t vlan;          /* VLAN ids (outer << 12 | inner), 0 = none */
+	uint32_t id;            /* tunnel identity, valid if exact */
+	uint8_t kind;           /* enum tcpa_pkt_tunnel */
+	uint8_t exact;          /* 0: a mixed zone, only the kind is known */
+};
+
+void tcpa_pkt_zone_decode(uint32_t zone, struct tcpa_zone *z);
+
+/*
  * At most this many headers between the link-layer header and the
  * innermost IP header: each VLAN tag, MPLS label, inner Ethernet header,
  * GRE, ERSPAN, UDP, VXLAN and Geneve header, and each IP header that
@@ -213,12 +245,14 @@ struct tcpa_pkt {
 	uint16_t sport;
 	uint16_t dport;
 	/*
-	 * The last two VLAN ids walked, outer << 12 | inner (one tag: its id;
-	 * 0 = untagged). With more tags, the innermost two are kept: outer
-	 * tags are the ones a broker or a provider adds. Tags inside a tunnel
-	 * count as well, after the outer frame's.
+	 * The zone (TCPA_ZONE_*): without a tunnel, the last two VLAN ids
+	 * walked, outer << 12 | inner (one tag: its id; 0 = untagged); with
+	 * more tags the innermost two are kept (outer tags are the ones a
+	 * broker or a provider adds). Through a tunnel, those ids (tags inside
+	 * the tunnel count too, after the outer frame's) with the tunnel's
+	 * identity.
 	 */
-	uint32_t vlan;
+	uint32_t zone;
 	uint32_t seq;
 	uint32_t ack;
 	uint16_t win;           /* raw, unscaled */
@@ -240,6 +274,15 @@ struct tcpa_pkt {
 	uint64_t hash;          /* symmetric keyed hash, set by tcpa_engine_hash */
 	uint64_t ts;            /* packet time, ns */
 };
+
+/** Drop what tells @p p's connection apart beside its 4-tuple (tunnel_in_key 0). */
+static inline void
+tcpa_pkt_forget_zone(struct tcpa_pkt *p)
+{
+	p->zone = 0;
+	p->tunnel_kind = TCPA_PKT_TUNNEL_NONE;
+	p->tunnel_id = 0;
+}
 
 /**
  * Parse one Ethernet frame: the live path.

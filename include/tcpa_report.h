@@ -70,6 +70,16 @@ struct json_t *tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struc
 void tcpa_report_ep_name(const struct tcpa_ep_key *k, char *buf, size_t len);
 
 /**
+ * Where a connection or endpoint lives beside its addresses, into @p o:
+ * "vlan" (the VLAN ids, outer << 12 | inner) when tagged, and "tunnel"
+ * ("vxlan:1001": kind and identity) when it came through one; a mixed
+ * zone (tcpa_flow.h) gives "tunnel": "KIND" and its "zone" (hex).
+ * Nothing for an untagged, untunnelled one.
+ * @return 0, or -1 on ENOMEM.
+ */
+int tcpa_report_zone(struct json_t *o, uint32_t zone);
+
+/**
  * Which connections a "flows" request wants (INTERFACES.md): parts of the
  * 4-tuple, a state of either endpoint, a per-connection condition, and
  * how many (longest idle first).

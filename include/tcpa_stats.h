@@ -75,10 +75,19 @@ struct TCPA_CACHE_ALIGNED tcpa_stats {
 	TCPA_STATS(X)
 #undef X
 	uint64_t malformed[TCPA_PKT_VERDICT_MAX];   /* by verdict; [0] unused */
+	uint64_t encap[TCPA_PKT_ENCAP_MAX];         /* segments that came through each */
 	uint64_t anom[TCPA_ANOM_MAX];
 	uint64_t first_ts;      /* packet time of the first segment, ns (0 = none) */
 	uint64_t last_ts;       /* latest packet time seen, ns */
 };
+
+/** Count a segment under each encapsulation it came through (tcpa_pkt.encap). */
+static inline void
+tcpa_stats_encap(struct tcpa_stats *st, uint8_t encap)
+{
+	for (unsigned e = 0; encap != 0; e++, encap >>= 1)
+		st->encap[e] += encap & 1;
+}
 
 /** One counter of the list, for code that walks it. */
 struct tcpa_stat_def {

@@ -120,8 +120,7 @@ write_event(const struct tcpa_event *ev)
 		"role", side == srv ? "server" : "client", "client", c, "server", s);
 	if (o == NULL)
 		return;
-	if (ev->key.vlan != 0)
-		json_object_set_new(o, "vlan", json_integer(ev->key.vlan));
+	tcpa_report_zone(o, ev->key.zone);
 	if (ev->has_seg)
 		json_object_set_new(o, "evidence", json_pack("{s:I,s:I,s:I,s:i,s:i}",
 			"seq", (json_int_t)ev->seq, "ack", (json_int_t)ev->ack, "len", (json_int_t)ev->len,

@@ -402,6 +402,13 @@ main(int argc, char **argv)
 		return rc > 0 ? TCPA_EXIT_OK : TCPA_EXIT_USAGE;
 	if (load_conf(app) != 0)
 		return TCPA_EXIT_USAGE;
+	/* Checked by load_conf(): the parser's list for every RX core, set once. */
+	{
+		uint16_t vx[TCPA_PKT_MAX_VXLAN_PORTS];
+		int n = tcpa_conf_vxlan_ports(&app->conf, vx, NULL, 0);
+
+		tcpa_pkt_vxlan_ports_set(vx, n > 0 ? (unsigned)n : 0);
+	}
 	if (tcpa_hash_secret_init(&app->secret, app->conf.hash_seed) != 0) {
 		fprintf(stderr, "tcpa: no randomness for the hash secret: %s\n", strerror(errno));
 		return TCPA_EXIT_RUNTIME;

@@ -105,6 +105,7 @@ struct TCPA_CACHE_ALIGNED worker {
 	uint64_t pub_period;            /* TSC ticks between publications (~1 ms; 0: per burst) */
 	uint32_t pub_bursts;            /* offline: bursts since the last publication */
 	uint32_t idle_turns;            /* offline: turns in a row with nothing to do */
+	bool zones;                     /* tunnel_in_key: VLANs and tunnels in the flow key */
 	/*
 	 * Published copy of the engine's counters, refreshed every ~1 ms by the
 	 * RX core under a sequence count (odd while writing), so the control

@@ -106,6 +106,12 @@ classify(struct worker *w, const struct frame *fr, uint16_t n, struct tcpa_pkt *
 		p->wire_len = fr[i].wirelen;
 		p->ts = fr[i].ts;
 		p->rxc = (uint8_t)w->idx;
+		/* VLAN tags count as an encapsulation: plain Ethernet skips this. */
+		if (unlikely(p->encap != 0)) {
+			tcpa_stats_encap(st, p->encap);
+			if (!w->zones)  /* tunnel_in_key 0: tags and tunnels tell nothing apart */
+				tcpa_pkt_forget_zone(p);
+		}
 		tcpa_engine_hash(p, w->secret);
 		owner = w->nworkers == 1 ? 0 : tcpa_flow_owner(p->hash, w->nworkers);
 		if (owner == w->idx) {
@@ -344,6 +350,7 @@ tcpa_worker_init(struct worker *w, struct tcpa_app *app, unsigned idx, struct tc
 	w->nworkers = app->nworkers;
 	w->eng = eng;
 	w->secret = &app->secret;
+	w->zones = app->conf.tunnel_in_key != 0;
 	w->ctl = &app->ctl;
 	w->ts_off = -1;
 }

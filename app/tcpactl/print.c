@@ -186,14 +186,27 @@ states_present(const json_t *eps)
 	return names;
 }
 
+/* Where it lives beside its addresses: "vlan 100", "vxlan:1001", both, or "". */
+static void
+zone_text(const json_t *o, char *buf, size_t len)
+{
+	const json_t *t = json_object_get(o, "tunnel");
+	int n = 0;
+
+	buf[0] = '\0';
+	if (json_object_get(o, "vlan") != NULL)
+		n = snprintf(buf, len, "vlan %" JSON_INTEGER_FORMAT, table_int(o, "vlan"));
+	if (json_is_string(t) && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s%s", n > 0 ? " " : "", json_string_value(t));
+}
+
 static void
 ep_name(char **row, unsigned i, const json_t *e)
 {
-	if (json_object_get(e, "vlan") != NULL)
-		table_set(row, i, "%s vlan %" JSON_INTEGER_FORMAT, table_str(e, "endpoint"),
-			table_int(e, "vlan"));
-	else
-		table_set(row, i, "%s", table_str(e, "endpoint"));
+	char z[96];
+
+	zone_text(e, z, sizeof(z));
+	table_set(row, i, "%s%s%s", table_str(e, "endpoint"), z[0] != '\0' ? " " : "", z);
 }
 
 static void
@@ -255,12 +268,12 @@ print_flows(FILE *out, const json_t *flows)
 		return;
 	}
 	json_array_foreach(flows, i, f)
-		vlan = vlan || json_object_get(f, "vlan") != NULL;
+		vlan = vlan || json_object_get(f, "vlan") != NULL || json_object_get(f, "tunnel") != NULL;
 	table_init(&t, vlan ? 10 : 9);
 	table_col(&t, c++, "CLIENT", false);
 	table_col(&t, c++, "SERVER", false);
 	if (vlan)
-		table_col(&t, c++, "VLAN", true);
+		table_col(&t, c++, "VLAN/TUNNEL", false);
 	table_col(&t, c++, "CLIENT_STATE", false);
 	table_col(&t, c++, "SERVER_STATE", false);
 	table_col(&t, c++, "PKTS_C>S", true);
@@ -277,8 +290,12 @@ print_flows(FILE *out, const json_t *flows)
 		c = 0;
 		table_set(row, c++, "%s", table_str(f, "client"));
 		table_set(row, c++, "%s", table_str(f, "server"));
-		if (vlan)
-			table_set(row, c++, "%" JSON_INTEGER_FORMAT, table_int(f, "vlan"));
+		if (vlan) {
+			char z[96];
+
+			zone_text(f, z, sizeof(z));
+			table_set(row, c++, "%s", z[0] != '\0' ? z : "-");
+		}
 		table_set(row, c++, "%s", table_str(f, "client_state"));
 		table_set(row, c++, "%s", table_str(f, "server_state"));
 		for (size_t k = 0; k < 2; k++)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 #include <jansson.h>
 
 #include "tcpa_conf.h"
+#include "tcpa_pkt.h"
 
 /* Longest key or value echoed back in an error message. */
 #define CONF_ECHO_MAX 64
@@ -486,6 +488,7 @@ refuse_pair(const char *a, uint64_t va, const char *rel, const char *b, uint64_t
 int
 tcpa_conf_check(const struct tcpa_conf *c, char *err, size_t errlen)
 {
+	uint16_t vx[TCPA_PKT_MAX_VXLAN_PORTS];
 	size_t i;
 
 	clear_err(err, errlen);
@@ -547,6 +550,8 @@ tcpa_conf_check(const struct tcpa_conf *c, char *err, size_t errlen)
 			"timeout_established_s", c->timeout_established_s,
 			"a connection would expire before it could be idle long enough "
 			"for idle_close", err, errlen);
+	if (tcpa_conf_vxlan_ports(c, vx, err, errlen) < 0)
+		return -EINVAL;
 	if (strlen(c->mgmt) >= CONF_SUN_PATH_MAX) {
 		set_err(err, errlen,
 			"config key 'mgmt': a Unix socket path holds at most %zu bytes, got %zu",
@@ -554,6 +559,39 @@ tcpa_conf_check(const struct tcpa_conf *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int
+tcpa_conf_vxlan_ports(const struct tcpa_conf *c, uint16_t *ports, char *err, size_t errlen)
+{
+	const char *s = c->vxlan_ports;
+	int n = 0;
+
+	while (*s != '\0') {
+		char *end;
+		unsigned long v;
+
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '\0')
+			break;
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (end == s || errno != 0 || v == 0 || v > 65535 ||
+				(*end != '\0' && *end != ',' && *end != ' ')) {
+			set_err(err, errlen, "config key 'vxlan_ports': expected UDP ports "
+				"separated by commas, got \"%s\"", c->vxlan_ports);
+			return -EINVAL;
+		}
+		if (n == TCPA_PKT_MAX_VXLAN_PORTS) {
+			set_err(err, errlen, "config key 'vxlan_ports': at most %d ports, got \"%s\"",
+				TCPA_PKT_MAX_VXLAN_PORTS, c->vxlan_ports);
+			return -EINVAL;
+		}
+		ports[n++] = (uint16_t)v;
+		s = end;
+	}
+	return n;
 }
 
 struct json_t *

@@ -105,7 +105,7 @@ key_hash(const struct tcpa_ep_table *t, const struct tcpa_ep_key *k)
 	fk.ip[0] = k->ip;
 	fk.port[0] = k->port;
 	fk.port[1] = k->role;
-	fk.vlan = k->vlan;
+	fk.zone = k->zone;
 	return tcpa_flow_key_hash(&fk, &t->secret);
 }
 
@@ -330,7 +330,7 @@ tcpa_ep_key_of(const struct tcpa_flow *f, unsigned side, unsigned role, struct t
 {
 	memset(k, 0, sizeof(*k));
 	k->ip = f->key.ip[side];
-	k->vlan = f->key.vlan;
+	k->zone = f->key.zone;
 	k->role = (uint8_t)role;
 	k->port = role == TCPA_EP_SERVER ? f->key.port[side] : 0;
 }

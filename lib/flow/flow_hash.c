@@ -54,22 +54,22 @@ endpoint_mix(const struct tcpa_ip *ip, uint16_t port, const struct tcpa_hash_sec
 }
 
 static inline uint64_t
-combine(uint64_t a, uint64_t b, uint32_t vlan, const struct tcpa_hash_secret *s)
+combine(uint64_t a, uint64_t b, uint32_t zone, const struct tcpa_hash_secret *s)
 {
 	/* Sum and xor both commute; two varying factors mix better than one. */
-	return mum((a + b) ^ s->k[2], (a ^ b) ^ s->k[3] ^ vlan);
+	return mum((a + b) ^ s->k[2], (a ^ b) ^ s->k[3] ^ zone);
 }
 
 uint64_t
 tcpa_flow_key_hash(const struct tcpa_flow_key *k, const struct tcpa_hash_secret *s)
 {
 	return combine(endpoint_mix(&k->ip[0], k->port[0], s), endpoint_mix(&k->ip[1], k->port[1], s),
-		k->vlan, s);
+		k->zone, s);
 }
 
 uint64_t
 tcpa_flow_pkt_hash(const struct tcpa_pkt *p, const struct tcpa_hash_secret *s)
 {
 	return combine(endpoint_mix(&p->src, p->sport, s), endpoint_mix(&p->dst, p->dport, s),
-		p->vlan, s);
+		p->zone, s);
 }

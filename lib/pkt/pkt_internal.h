@@ -121,7 +121,7 @@ static inline void
 pkt_reset(struct tcpa_pkt *p, uint32_t wire_len)
 {
 	p->wire_len = wire_len;
-	p->vlan = 0;
+	p->zone = 0;
 	p->mss = 0;
 	p->opts = 0;
 	p->wscale = 0;

@@ -320,7 +320,7 @@ parse_vlan(struct pkt_cur *c, uint16_t *type, struct tcpa_pkt *p)
 		t = ld16(c->b + c->off + 2);
 		c->off += VLAN_HLEN;
 	}
-	p->vlan = vlan;
+	p->zone = vlan;
 	p->encap = 1U << TCPA_PKT_ENCAP_vlan;
 	*type = t;
 	return TCPA_PKT_OK;

@@ -199,7 +199,7 @@ walk_eth(struct pkt_cur *c)
 	return TCPA_PKT_OK;
 }
 
-/* One VLAN tag; the innermost two ids are kept (tcpa_pkt.vlan). */
+/* One VLAN tag; the innermost two ids are kept (tcpa_pkt.zone, until the end). */
 static enum tcpa_pkt_verdict
 walk_vlan(struct pkt_cur *c, struct tcpa_pkt *p)
 {
@@ -208,7 +208,7 @@ walk_vlan(struct pkt_cur *c, struct tcpa_pkt *p)
 
 	if (v != TCPA_PKT_OK)
 		return v;
-	p->vlan = ((p->vlan << 12) | (ld16(h) & VLAN_ID_MASK)) & VLAN_KEEP_MASK;
+	p->zone = ((p->zone << 12) | (ld16(h) & VLAN_ID_MASK)) & VLAN_KEEP_MASK;
 	mark(p, TCPA_PKT_ENCAP_vlan);
 	c->next = ld16(h + 2);
 	c->off += VLAN_HLEN;
@@ -555,9 +555,63 @@ pkt_walk(struct pkt_cur c, struct tcpa_pkt *p)
 	enum tcpa_pkt_verdict v;
 
 	do {
-		if (c.at == PKT_AT_IPPROTO && c.next == IP_PROTO_TCP)
+		if (c.at == PKT_AT_IPPROTO && c.next == IP_PROTO_TCP) {
+			/* The walk gathered VLAN ids; a tunnel adds its identity. */
+			if (p->tunnel_kind != TCPA_PKT_TUNNEL_NONE)
+				p->zone = tcpa_pkt_zone(p->zone, p->tunnel_kind, p->tunnel_id);
 			return parse_tcp(c.b + c.off, c.cap - c.off, c.wend - c.off, p);
+		}
 		v = step(&c, p);
 	} while (v == TCPA_PKT_OK);
 	return v;
+}
+
+/* ---- zones ---- */
+
+uint32_t
+tcpa_pkt_zone(uint32_t vlan, unsigned kind, uint32_t id)
+{
+	uint32_t z = TCPA_ZONE_TUNNEL | (uint32_t)(kind & 7) << 28;
+	__uint128_t m;
+
+	switch (kind) {
+	case TCPA_PKT_TUNNEL_NONE:
+		return vlan;
+	case TCPA_PKT_TUNNEL_VXLAN:
+	case TCPA_PKT_TUNNEL_GENEVE:
+	case TCPA_PKT_TUNNEL_GRE:
+		if (vlan == 0 && id <= TCPA_ZONE_ID_MASK)
+			return z | id;
+		break;
+	case TCPA_PKT_TUNNEL_ERSPAN:
+		if (vlan < 4096 && id < 1024)
+			return z | vlan << 10 | id;
+		break;
+	}
+	/* Not keyed: the flow hash that places flows is; this only names them. */
+	m = (__uint128_t)((uint64_t)vlan << 32 ^ id ^ 0x9e3779b97f4a7c15ull) *
+		((uint64_t)kind ^ 0xbf58476d1ce4e5b9ull);
+	return z | TCPA_ZONE_MIXED | ((uint32_t)(m ^ (m >> 64)) & TCPA_ZONE_ID_MASK);
+}
+
+void
+tcpa_pkt_zone_decode(uint32_t zone, struct tcpa_zone *z)
+{
+	memset(z, 0, sizeof(*z));
+	z->exact = 1;
+	if (!(zone & TCPA_ZONE_TUNNEL)) {
+		z->vlan = zone;
+		return;
+	}
+	z->kind = (uint8_t)(zone >> 28 & 7);
+	if (zone & TCPA_ZONE_MIXED) {
+		z->exact = 0;
+		return;
+	}
+	if (z->kind == TCPA_PKT_TUNNEL_ERSPAN) {
+		z->vlan = (zone & TCPA_ZONE_ID_MASK) >> 10;
+		z->id = zone & 1023;
+	} else {
+		z->id = zone & TCPA_ZONE_ID_MASK;
+	}
 }

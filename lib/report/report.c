@@ -197,6 +197,32 @@ set_u64(json_t *o, const char *key, uint64_t v)
 	return json_object_set_new(o, key, json_integer((json_int_t)v));
 }
 
+int
+tcpa_report_zone(json_t *o, uint32_t zone)
+{
+	struct tcpa_zone z;
+	char t[48];
+
+	if (zone == 0)
+		return 0;
+	tcpa_pkt_zone_decode(zone, &z);
+	if (z.vlan != 0 && set_u64(o, "vlan", z.vlan))
+		return -1;
+	if (z.kind == TCPA_PKT_TUNNEL_NONE)
+		return 0;
+	if (z.exact)
+		snprintf(t, sizeof(t), "%s:%u", tcpa_pkt_tunnel_name(z.kind), z.id);
+	else
+		snprintf(t, sizeof(t), "%s", tcpa_pkt_tunnel_name(z.kind));
+	if (json_object_set_new(o, "tunnel", json_string(t)))
+		return -1;
+	if (!z.exact) {
+		snprintf(t, sizeof(t), "0x%08x", zone);
+		return json_object_set_new(o, "zone", json_string(t));
+	}
+	return 0;
+}
+
 /* Append one sentence (printf-style) to @d. */
 static void __attribute__((format(printf, 2, 3)))
 say(json_t *d, const char *fmt, ...)
@@ -345,7 +371,7 @@ tcpa_report_endpoint(const struct tcpa_report_ep *ep, const struct tcpa_conf *co
 	if (json_object_set_new(o, "endpoint", json_string(name)) ||
 			json_object_set_new(o, "role", json_string(
 				ep->key.role == TCPA_EP_SERVER ? "server" : "client")) ||
-			(ep->key.vlan != 0 && set_u64(o, "vlan", ep->key.vlan)) ||
+			tcpa_report_zone(o, ep->key.zone) ||
 			set_u64(o, "connections", ep->conns) ||
 			json_object_set_new(o, "states", st) ||
 			json_object_set_new(o, "anomalies", an) ||
@@ -458,12 +484,17 @@ tcpa_report_build(const struct tcpa_report_in *in)
 {
 	const struct tcpa_stats *t = in->total;
 	json_t *r = json_object(), *an = json_object(), *mf = json_object(), *cap = json_object();
+	json_t *enc = json_object();
 	json_t *tot = totals_json(in);
 	json_t *eps = tcpa_report_endpoints_json(in, in->conf != NULL && in->conf->report_endpoints != 0 ?
 		in->conf->report_endpoints : in->neps);
 
-	if (r == NULL || an == NULL || mf == NULL || cap == NULL || tot == NULL || eps == NULL)
+	if (r == NULL || an == NULL || mf == NULL || cap == NULL || tot == NULL || eps == NULL ||
+			enc == NULL)
 		goto nomem;
+	for (unsigned e = 0; e < TCPA_PKT_ENCAP_MAX; e++)
+		if (set_u64(enc, tcpa_pkt_encap_name(e), t->encap[e]))
+			goto nomem;
 	for (unsigned a = 0; a < TCPA_ANOM_MAX; a++)
 		if (set_u64(an, tcpa_anom_name(a), t->anom[a]))
 			goto nomem;
@@ -471,7 +502,8 @@ tcpa_report_build(const struct tcpa_report_in *in)
 		if (set_u64(mf, tcpa_pkt_verdict_name(v), t->malformed[v]))
 			goto nomem;
 	if (section_add(cap, t, "capture") ||
-			json_object_set_new(cap, "capture_loss", json_real(capture_loss(t))))
+			json_object_set_new(cap, "capture_loss", json_real(capture_loss(t))) ||
+			json_object_set_new(cap, "encap", enc))
 		goto nomem;
 	if (json_object_set_new(r, "version", json_string(in->version != NULL ? in->version : "")) ||
 			json_object_set_new(r, "complete", json_boolean(in->complete)) ||
@@ -489,6 +521,7 @@ nomem:
 	json_decref(an);
 	json_decref(mf);
 	json_decref(cap);
+	json_decref(enc);
 	json_decref(tot);
 	json_decref(eps);
 	return NULL;

@@ -207,8 +207,7 @@ tcpa_report_flow(const struct tcpa_conn *c, const struct tcpa_conn_cold *x, uint
 	tcpa_report_ep_name(&k, sn, sizeof(sn));
 	json_object_set_new(o, "client", json_string(cn));
 	json_object_set_new(o, "server", json_string(sn));
-	if (fk->vlan != 0)
-		json_object_set_new(o, "vlan", json_integer(fk->vlan));
+	tcpa_report_zone(o, fk->zone);
 	json_object_set_new(o, "client_state",
 		json_string(tcpa_tcp_state_name(c->tcp.half[cli].state)));
 	json_object_set_new(o, "server_state",

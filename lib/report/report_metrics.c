@@ -120,6 +120,10 @@ prom_ep_labels(FILE *out, const json_t *e)
 		snprintf(vlan, sizeof(vlan), "%" JSON_INTEGER_FORMAT, int_of(e, "vlan"));
 		prom_label(out, "vlan", vlan, false);
 	}
+	if (json_object_get(e, "tunnel") != NULL)
+		prom_label(out, "tunnel", str_of(e, "tunnel"), false);
+	if (json_object_get(e, "zone") != NULL)
+		prom_label(out, "zone", str_of(e, "zone"), false);
 }
 
 /* Per-port and per-core counters of the stats answer. */
@@ -284,6 +288,10 @@ tcpa_report_metrics(FILE *out, const json_t *r, const json_t *st, size_t top)
 		json_object_get(json_object_get(r, "capture"), "capture_loss"));
 	prom_object(out, "tcpa_anomalies_total", "name",
 		"Anomalies seen, by name (ANOMALIES.md).", json_object_get(r, "anomalies"));
+	prom_object(out, "tcpa_capture_encap_segments_total", "kind",
+		"TCP segments that came through each encapsulation (a segment in VXLAN "
+		"over a VLAN counts under both).",
+		json_object_get(json_object_get(r, "capture"), "encap"));
 	prom_object(out, "tcpa_malformed_total", "reason",
 		"Frames that were not a usable TCP segment, by first reason.",
 		json_object_get(r, "malformed"));

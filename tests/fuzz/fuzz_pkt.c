@@ -56,7 +56,11 @@ check_ok(const struct tcpa_pkt *p, uint32_t lt, uint32_t cap, uint32_t wire)
 		abort();
 	if ((p->nsack != 0) != ((p->opts & TCPA_OPT_SACK) != 0))
 		abort();
-	if (p->tunnel_kind >= TCPA_PKT_TUNNEL_MAX || p->vlan > 0xffffff)
+	if (p->tunnel_kind >= TCPA_PKT_TUNNEL_MAX)
+		abort();
+	/* The zone: VLAN ids alone, or a tunnel's of the kind the segment came through. */
+	if (p->tunnel_kind == TCPA_PKT_TUNNEL_NONE ? p->zone > 0xffffff :
+			!(p->zone & TCPA_ZONE_TUNNEL) || (p->zone >> 28 & 7) != p->tunnel_kind)
 		abort();
 	if (p->tunnel_kind == TCPA_PKT_TUNNEL_NONE && p->tunnel_id != 0)
 		abort();

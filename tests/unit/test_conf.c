@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "tcpa_conf.h"
+#include "tcpa_pkt.h"
 
 #include "check.h"
 
@@ -94,6 +95,8 @@ conf_other(struct tcpa_conf *c)
 		{ "event_rate", "7" },
 		{ "time_jump_s", "60" },
 		{ "mgmt_idle_s", "9" },
+		{ "tunnel_in_key", "0" },
+		{ "vxlan_ports", "8472, 4790" },
 		{ "lcores", "1-3" },
 		{ "mgmt", "/tmp/tcpa-test.sock" },
 		{ "event_log", "/tmp/tcpa-events.ndjson" },
@@ -186,6 +189,28 @@ test_set_valid(void)
 	/* err may be NULL. */
 	CHECK(tcpa_conf_set(&c, "close_wait_s", "6", 0, NULL, 0) == 0);
 	CHECK(c.close_wait_s == 6);
+}
+
+static void
+test_vxlan_ports(void)
+{
+	static const char *const bad[] = { "abc", "0", "65536", "80;90", "1,2,3,4,5", "-1" };
+	uint16_t ports[TCPA_PKT_MAX_VXLAN_PORTS];
+	struct tcpa_conf c;
+	char err[256];
+
+	tcpa_conf_defaults(&c);
+	CHECK_EQ(tcpa_conf_vxlan_ports(&c, ports, err, sizeof(err)), 0);
+	CHECK(tcpa_conf_set(&c, "vxlan_ports", "8472, 4790,", 0, err, sizeof(err)) == 0);
+	CHECK(tcpa_conf_check(&c, err, sizeof(err)) == 0);
+	CHECK_EQ(tcpa_conf_vxlan_ports(&c, ports, err, sizeof(err)), 2);
+	CHECK_EQ(ports[0], 8472);
+	CHECK_EQ(ports[1], 4790);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(tcpa_conf_set(&c, "vxlan_ports", bad[i], 0, err, sizeof(err)) == 0);
+		CHECK(tcpa_conf_check(&c, err, sizeof(err)) == -EINVAL);
+		CHECK_ERR(err, "vxlan_ports");
+	}
 }
 
 static void
@@ -763,6 +788,7 @@ main(int argc, char **argv)
 	RUN(test_defaults);
 	RUN(test_set_valid);
 	RUN(test_set_invalid);
+	RUN(test_vxlan_ports);
 	RUN(test_unknown_and_live);
 	RUN(test_err_buffers);
 	RUN(test_apply_json);

@@ -47,7 +47,7 @@ key(struct tcpa_ep_key *k, uint32_t addr, uint16_t port, uint8_t role, uint32_t 
 	tcpa_ip_set_v4h(&k->ip, addr);
 	k->port = port;
 	k->role = role;
-	k->vlan = vlan;
+	k->zone = vlan;
 }
 
 static uint32_t
@@ -195,13 +195,13 @@ test_key_of(void)
 	tcpa_ip_set_v4h(&f.key.ip[1], 0x0a000002);
 	f.key.port[0] = 40000;
 	f.key.port[1] = 80;
-	f.key.vlan = 42;
+	f.key.zone = 42;
 	memset(&k, 0xff, sizeof(k));
 	tcpa_ep_key_of(&f, 1, TCPA_EP_SERVER, &k);
 	CHECK(memcmp(&k.ip, &f.key.ip[1], sizeof(k.ip)) == 0);
 	CHECK_EQ(k.port, 80);
 	CHECK_EQ(k.role, TCPA_EP_SERVER);
-	CHECK_EQ(k.vlan, 42);
+	CHECK_EQ(k.zone, 42);
 	CHECK_EQ(k.pad, 0);
 	memset(&k, 0xff, sizeof(k));
 	tcpa_ep_key_of(&f, 0, TCPA_EP_CLIENT, &k);
@@ -209,7 +209,7 @@ test_key_of(void)
 	/* A client is its address: the ephemeral port is not part of it. */
 	CHECK_EQ(k.port, 0);
 	CHECK_EQ(k.role, TCPA_EP_CLIENT);
-	CHECK_EQ(k.vlan, 42);
+	CHECK_EQ(k.zone, 42);
 	CHECK_EQ(k.pad, 0);
 	/* Two connections from one client share the client record key. */
 	{

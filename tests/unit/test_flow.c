@@ -51,14 +51,14 @@ pkt_make(struct tcpa_pkt *p, const struct tcpa_ip *s, uint16_t sp, const struct 
 	p->dst = *d;
 	p->sport = sp;
 	p->dport = dp;
-	p->vlan = vlan;
+	p->zone = vlan;
 	p->family = s->b[10] == 0xff ? 4 : 6;
 }
 
 static void
 pkt_reverse(const struct tcpa_pkt *p, struct tcpa_pkt *r)
 {
-	pkt_make(r, &p->dst, p->dport, &p->src, p->sport, p->vlan);
+	pkt_make(r, &p->dst, p->dport, &p->src, p->sport, p->zone);
 }
 
 /* A random IPv4 key (index @i mixed in, so keys are distinct). */
@@ -219,7 +219,7 @@ check_symmetry(const struct tcpa_pkt *p)
 	CHECK_EQ(k1.port[s1], p->sport);
 	CHECK(memcmp(&k1.ip[!s1], &p->dst, sizeof(p->dst)) == 0);
 	CHECK_EQ(k1.port[!s1], p->dport);
-	CHECK_EQ(k1.vlan, p->vlan);
+	CHECK_EQ(k1.zone, p->zone);
 	/* Side 0 is the lower (address, port). */
 	{
 		int c = tcpa_ip_cmp(&k1.ip[0], &k1.ip[1]);
@@ -314,6 +314,71 @@ test_key_vlan(void)
 	tcpa_flow_key_make(&p, &k2);
 	CHECK(!tcpa_flow_key_eq(&k1, &k2));
 	CHECK(tcpa_flow_key_hash(&k1, &secret) != tcpa_flow_key_hash(&k2, &secret));
+}
+
+/* One tunnelled segment's zone, taken apart again. */
+static void
+zone_roundtrip(uint8_t kind, uint32_t id, uint32_t vlan, int exact)
+{
+	struct tcpa_ip a, b;
+	struct tcpa_pkt p;
+	struct tcpa_zone z;
+	uint32_t zone;
+
+	tcpa_ip_set_v4h(&a, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0x0a000002);
+	zone = tcpa_pkt_zone(vlan, kind, id);
+	pkt_make(&p, &a, 40000, &b, 80, zone);
+	p.tunnel_kind = kind;
+	p.tunnel_id = id;
+	tcpa_pkt_zone_decode(zone, &z);
+	CHECK_EQ(z.kind, kind);
+	CHECK_EQ(z.exact, exact);
+	if (exact) {
+		CHECK_EQ(z.id, kind == TCPA_PKT_TUNNEL_NONE ? 0 : id);
+		CHECK_EQ(z.vlan, vlan);
+	}
+	check_symmetry(&p);
+}
+
+/*
+ * Tunnel identity is part of the key: two tenants reusing one 4-tuple
+ * stay apart (VNI, GRE key, ERSPAN session, VLAN), and the zone gives the
+ * identity back wherever it fits in 27 bits.
+ */
+static void
+test_key_zone(void)
+{
+	static const struct { uint8_t kind; uint32_t id, vlan; } same4[] = {
+		{ TCPA_PKT_TUNNEL_NONE, 0, 0 }, { TCPA_PKT_TUNNEL_NONE, 0, 100 },
+		{ TCPA_PKT_TUNNEL_VXLAN, 1001, 0 }, { TCPA_PKT_TUNNEL_VXLAN, 1002, 0 },
+		{ TCPA_PKT_TUNNEL_GENEVE, 1001, 0 }, { TCPA_PKT_TUNNEL_GRE, 1001, 0 },
+		{ TCPA_PKT_TUNNEL_GRE, 0xfffffff0, 0 }, { TCPA_PKT_TUNNEL_ERSPAN, 100, 0 },
+		{ TCPA_PKT_TUNNEL_ERSPAN, 100, 7 }, { TCPA_PKT_TUNNEL_VXLAN, 1001, 300 },
+		{ TCPA_PKT_TUNNEL_VXLAN, 1001, 301 },
+	};
+	struct tcpa_flow_key k[TCPA_ARRAY_SIZE(same4)];
+	struct tcpa_ip a, b;
+	struct tcpa_pkt p;
+
+	zone_roundtrip(TCPA_PKT_TUNNEL_NONE, 0, (5U << 12) | 6U, 1);
+	zone_roundtrip(TCPA_PKT_TUNNEL_VXLAN, 0xffffff, 0, 1);
+	zone_roundtrip(TCPA_PKT_TUNNEL_GENEVE, 1, 0, 1);
+	zone_roundtrip(TCPA_PKT_TUNNEL_GRE, TCPA_ZONE_ID_MASK, 0, 1);
+	zone_roundtrip(TCPA_PKT_TUNNEL_GRE, TCPA_ZONE_ID_MASK + 1, 0, 0);
+	zone_roundtrip(TCPA_PKT_TUNNEL_ERSPAN, 1023, 4095, 1);
+	zone_roundtrip(TCPA_PKT_TUNNEL_ERSPAN, 5, 4096, 0);
+	zone_roundtrip(TCPA_PKT_TUNNEL_VXLAN, 1002, 300, 0);
+	tcpa_ip_set_v4h(&a, 0x0a000001);
+	tcpa_ip_set_v4h(&b, 0x0a000002);
+	for (unsigned i = 0; i < TCPA_ARRAY_SIZE(same4); i++) {
+		pkt_make(&p, &a, 40000, &b, 80,
+			tcpa_pkt_zone(same4[i].vlan, same4[i].kind, same4[i].id));
+		tcpa_flow_key_make(&p, &k[i]);
+		CHECK_EQ(tcpa_flow_key_hash(&k[i], &secret), tcpa_flow_pkt_hash(&p, &secret));
+		for (unsigned j = 0; j < i; j++)
+			CHECK(!tcpa_flow_key_eq(&k[i], &k[j]));
+	}
 }
 
 static void
@@ -558,7 +623,7 @@ test_insert_lookup_remove(void)
 	{
 		struct tcpa_flow_key m = k[0];
 
-		m.vlan = 7;
+		m.zone = 7;
 		CHECK(look(&x, &m) == NULL);
 		/* Same key, wrong hash: must not be found by a signature mismatch. */
 		CHECK(tcpa_flow_lookup(x.t, &k[0], tcpa_flow_key_hash(&k[0], &secret) ^
@@ -728,7 +793,7 @@ test_lookup_pkt(void)
 		CHECK_EQ(sd, i & 1);
 	}
 	/* Same ports, other VLAN: another flow. */
-	pk[0].vlan = 5;
+	pk[0].zone = 5;
 	pk[0].hash = tcpa_flow_pkt_hash(&pk[0], &secret);
 	CHECK_EQ(tcpa_flow_lookup_burst(x.t, pk, 1, fl, side), 1);
 	CHECK(fl[0] == NULL);
@@ -1286,6 +1351,7 @@ main(void)
 	RUN(test_key_symmetry_v4);
 	RUN(test_key_symmetry_v6);
 	RUN(test_key_vlan);
+	RUN(test_key_zone);
 	RUN(test_hash_secret);
 	RUN(test_owner_spread);
 	RUN(test_memsize_init);

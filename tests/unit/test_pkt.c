@@ -385,7 +385,7 @@ test_v4_syn_all_opts(void)
 	check_v4_addrs(&p);
 	check_tcp_base(&p);
 	check_caller_fields(&p);
-	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(0, p.tunnel_kind, p.tunnel_id));
 	CHECK_EQ(p.payload_len, 0);
 	CHECK_EQ(p.tcp_flags, flags);
 	CHECK_EQ(p.opts, TCPA_OPT_MSS | TCPA_OPT_WSCALE | TCPA_OPT_SACKOK | TCPA_OPT_TS);
@@ -479,7 +479,7 @@ test_v6_plain(void)
 	CHECK_EQ(p.opts, TCPA_OPT_MSS | TCPA_OPT_WSCALE | TCPA_OPT_SACKOK | TCPA_OPT_TS);
 	CHECK_EQ(p.mss, 1460);
 	CHECK_EQ(p.payload_len, 0);
-	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(0, p.tunnel_kind, p.tunnel_id));
 
 	build_v6(&f, TCPA_TCP_ACK, ts_opts, sizeof(ts_opts), 1200);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
@@ -565,7 +565,7 @@ test_vlan(void)
 	put_tcp(&f, TCPA_TCP_SYN, syn_opts, sizeof(syn_opts));
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, 100);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(100, p.tunnel_kind, p.tunnel_id));
 	check_v4_addrs(&p);
 	check_tcp_base(&p);
 	CHECK_EQ(p.mss, 1460);
@@ -580,7 +580,7 @@ test_vlan(void)
 	put_payload(&f, 5);
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, (10U << 12) | 20U);
+	CHECK_EQ(p.zone, tcpa_pkt_zone((10U << 12) | 20U, p.tunnel_kind, p.tunnel_id));
 	check_v6_addrs(&p);
 	CHECK_EQ(p.payload_len, 5);
 
@@ -593,12 +593,12 @@ test_vlan(void)
 	put_tcp(&f, TCPA_TCP_ACK, NULL, 0);
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, (0xfffU << 12) | 0xffeU);
+	CHECK_EQ(p.zone, tcpa_pkt_zone((0xfffU << 12) | 0xffeU, p.tunnel_kind, p.tunnel_id));
 
 	/* An untagged frame after a tagged one: vlan goes back to 0. */
 	build_v4(&f, TCPA_TCP_ACK, NULL, 0, 0);
 	CHECK_V(parse_exact(f.b, f.len, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(0, p.tunnel_kind, p.tunnel_id));
 
 	/* Three tags: the innermost two are kept (test_vlan_stack has more). */
 	fb_init(&f);
@@ -610,7 +610,7 @@ test_vlan(void)
 	put_tcp(&f, TCPA_TCP_ACK, NULL, 0);
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, (2U << 12) | 3U);
+	CHECK_EQ(p.zone, tcpa_pkt_zone((2U << 12) | 3U, p.tunnel_kind, p.tunnel_id));
 	CHECK_EQ(p.encap, 1U << TCPA_PKT_ENCAP_vlan);
 
 	/* VLAN-tagged ARP. */
@@ -1581,7 +1581,7 @@ truncate_all_link(uint32_t lt, const struct fb *f, uint32_t l2end, uint32_t payl
 			CHECK_EQ(p.payload_len, payload);
 			CHECK_EQ(p.tunnel_id, full.tunnel_id);
 			CHECK_EQ(p.encap, full.encap);
-			CHECK_EQ(p.vlan, full.vlan);
+			CHECK_EQ(p.zone, full.zone);
 		}
 		if (cur_fail != 0) {
 			fprintf(stderr, "  at len %u of %u (link type %u)\n", len, f->len, lt);
@@ -1728,7 +1728,7 @@ link_case(uint32_t lt, const uint8_t *hdr, uint32_t hlen, int family)
 	CHECK_V(parse_link_fb(lt, &f, &p), TCPA_PKT_OK);
 	check_inner(&p, family, 21);
 	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, 0);
-	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(0, p.tunnel_kind, p.tunnel_id));
 	CHECK_EQ(p.wire_len, f.len);
 	truncate_all_link(lt, &f, hlen, 21);
 	if (cur_fail != 0)
@@ -1815,7 +1815,7 @@ test_link_sll_vlan(void)
 	fb_finish(&f);
 	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL2, &f, &p), TCPA_PKT_OK);
 	check_inner(&p, 6, 3);
-	CHECK_EQ(p.vlan, 42);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(42, p.tunnel_kind, p.tunnel_id));
 	CHECK_EQ(p.encap, E(vlan));
 	truncate_all_link(TCPA_LINKTYPE_LINUX_SLL2, &f, 24, 3);
 
@@ -1825,7 +1825,7 @@ test_link_sll_vlan(void)
 	put_inner(&f, 4, 3);
 	fb_finish(&f);
 	CHECK_V(parse_link_fb(TCPA_LINKTYPE_LINUX_SLL, &f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, 43);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(43, p.tunnel_kind, p.tunnel_id));
 }
 
 static void
@@ -1996,10 +1996,10 @@ test_vlan_stack(void)
 		build_tags(&f, n, 0x88a8, 4);
 		CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
 		check_inner(&p, 4, 11);
-		CHECK_EQ(p.vlan, (uint32_t)(100 + n - 2) << 12 | (100 + n - 1));
+		CHECK_EQ(p.zone, tcpa_pkt_zone((uint32_t)(100 + n - 2) << 12 | (100 + n - 1), p.tunnel_kind, p.tunnel_id));
 		CHECK_EQ(p.encap, E(vlan));
 		CHECK_V(parse_link_fb(TCPA_LINKTYPE_ETHERNET, &f, &p), TCPA_PKT_OK);
-		CHECK_EQ(p.vlan, (uint32_t)(100 + n - 2) << 12 | (100 + n - 1));
+		CHECK_EQ(p.zone, tcpa_pkt_zone((uint32_t)(100 + n - 2) << 12 | (100 + n - 1), p.tunnel_kind, p.tunnel_id));
 	}
 	/* One tag more than the depth: bad_l2, by either entry point. */
 	build_tags(&f, TCPA_PKT_MAX_DEPTH + 1, 0x8100, 6);
@@ -2010,10 +2010,10 @@ test_vlan_stack(void)
 	build_tags(&f, 1, 0x9100, 6);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
 	check_inner(&p, 6, 11);
-	CHECK_EQ(p.vlan, 100);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(100, p.tunnel_kind, p.tunnel_id));
 	build_tags(&f, 3, 0x9100, 6);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
-	CHECK_EQ(p.vlan, 101U << 12 | 102U);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(101U << 12 | 102U, p.tunnel_kind, p.tunnel_id));
 
 	build_tags(&f, 3, 0x88a8, 4);
 	truncate_all_eth(&f, 14 + 12, 11);
@@ -2052,7 +2052,7 @@ test_mpls(void)
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
 	check_inner(&p, 6, 40);
-	CHECK_EQ(p.vlan, 7);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(7, p.tunnel_kind, p.tunnel_id));
 	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls) | E(vlan));
 	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 18 + 12 + 1, 40);
 
@@ -2068,7 +2068,7 @@ test_mpls(void)
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
 	check_inner(&p, 4, 2);
-	CHECK_EQ(p.vlan, 300);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(300, p.tunnel_kind, p.tunnel_id));
 	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, E(mpls) | E(vlan));
 	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14 + 8 + 4 + 18, 2);
 
@@ -2208,7 +2208,7 @@ gre_case(uint16_t flags, uint16_t proto, int inner_eth, int ofam, int ifam)
 		check_tunnel(&p, TCPA_PKT_TUNNEL_GRE, 0xfeedf00d, encap);
 	else
 		check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, encap);
-	CHECK_EQ(p.vlan, inner_eth == 2 ? 55 : 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(inner_eth == 2 ? 55 : 0, p.tunnel_kind, p.tunnel_id));
 	truncate_all_eth(&f, 14, 33);
 	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 14, 33);
 	/* The outer datagram too short for the GRE header: bad_ip. */
@@ -2457,7 +2457,7 @@ test_nested(void)
 	fb_finish(&f);
 	CHECK_V(parse_fb(&f, &p), TCPA_PKT_OK);
 	check_inner(&p, 4, 77);
-	CHECK_EQ(p.vlan, 20U << 12 | 30U);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(20U << 12 | 30U, p.tunnel_kind, p.tunnel_id));
 	check_tunnel(&p, TCPA_PKT_TUNNEL_VXLAN, 4242, E(vlan) | E(vxlan));
 	truncate_all_link(TCPA_LINKTYPE_ETHERNET, &f, 22, 77);
 
@@ -2635,7 +2635,7 @@ test_tunnel_fields_reset(void)
 	CHECK_V(parse_link_exact(TCPA_LINKTYPE_RAW, f.b + 14, 30, f.len - 14, &p),
 		TCPA_PKT_truncated);
 	check_tunnel(&p, TCPA_PKT_TUNNEL_NONE, 0, 0);
-	CHECK_EQ(p.vlan, 0);
+	CHECK_EQ(p.zone, tcpa_pkt_zone(0, p.tunnel_kind, p.tunnel_id));
 	check_caller_fields(&p);
 }
 
@@ -2681,7 +2681,7 @@ check_invariants_link(enum tcpa_pkt_verdict v, const struct tcpa_pkt *p, uint32_
 	CHECK((p->tcp_flags & 0x3f) != 0);
 	CHECK(p->tunnel_kind < TCPA_PKT_TUNNEL_MAX);
 	CHECK(p->tunnel_kind != TCPA_PKT_TUNNEL_NONE || p->tunnel_id == 0);
-	CHECK(p->vlan <= 0xffffff);
+	CHECK(p->tunnel_kind != TCPA_PKT_TUNNEL_NONE || p->zone <= 0xffffff);
 	CHECK(cap >= 20 + 20);
 	/* Without a tunnel, the segment fits in the frame it came in (if known). */
 	if ((p->encap & tunnels) == 0 && lt != TCPA_LINKTYPE_NFLOG && wire != UINT32_MAX)

@@ -158,7 +158,7 @@ frame(struct sink *k, uint32_t linktype, const uint8_t *data, uint32_t caplen, u
 		CHECK_EQ(p.encap, k->exp->encap);
 		CHECK_EQ(p.tunnel_kind, k->exp->tunnel_kind);
 		CHECK_EQ(p.tunnel_id, k->exp->tunnel_id);
-		CHECK_EQ(p.vlan, k->exp->vlan);
+		CHECK_EQ(p.zone, tcpa_pkt_zone(k->exp->vlan, p.tunnel_kind, p.tunnel_id));
 	}
 }
 

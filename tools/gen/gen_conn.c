@@ -149,9 +149,9 @@ split_owner(struct gen *g, const struct gen_conn *c)
 	p.dport = g->srvport[c->srv];
 	/* As the parser keeps tags: (outer << 12) | inner; a single tag alone. */
 	if (g->l2.ntags == 2)
-		p.vlan = (uint32_t)g->l2.tag[0] << 12 | g->l2.tag[1];
+		p.zone = (uint32_t)g->l2.tag[0] << 12 | g->l2.tag[1];
 	else if (g->l2.ntags == 1)
-		p.vlan = g->l2.tag[0];
+		p.zone = g->l2.tag[0];
 	tcpa_flow_key_make(&p, &key);
 	h = tcpa_flow_key_hash(&key, &g->secret);
 	return tcpa_flow_owner(h, g->a.split);

@@ -17,6 +17,8 @@ the real Linux TCP that was captured.
                                  interface i % N; odd interfaces are Linux
                                  cooked (SLL) with the Ethernet header
                                  rewritten, each its own snap length
+  vxlan IN OUT VNI               every frame inside VXLAN (IPv4, UDP 4789)
+                                 with VNI, as a mirror session delivers it
 """
 import struct
 import sys
@@ -112,5 +114,27 @@ def ifaces(args):
     open(dst, "wb").write(b"".join(out))
 
 
+def ipv4_sum(h):
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~((s & 0xFFFF) + (s >> 16)) & 0xFFFF
+
+
+def vxlan(args):
+    src, dst, vni = args[0], args[1], int(args[2])
+    out = []
+    for i, (ns, ol, fr) in enumerate(read_pcap(src)):
+        body = struct.pack("!BxxxI", 0x08, vni << 8) + fr
+        udp = struct.pack("!HHHH", 49152 + i % 1024, 4789, 8 + len(body), 0) + body
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0,
+                                   64, 17, 0, bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])))
+        ip[10:12] = struct.pack("!H", ipv4_sum(bytes(ip)))
+        eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+        outer = eth + bytes(ip) + udp
+        out.append([ns, ol + len(outer) - len(fr), outer])
+    write_pcap(dst, out)
+
+
 if __name__ == "__main__":
-    {"shift": shift, "jump": jump, "drop": drop, "ifaces": ifaces}[sys.argv[1]](sys.argv[2:])
+    {"shift": shift, "jump": jump, "drop": drop, "ifaces": ifaces,
+     "vxlan": vxlan}[sys.argv[1]](sys.argv[2:])
